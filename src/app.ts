@@ -1,0 +1,165 @@
+import { randomUUID } from 'node:crypto';
+import path from 'node:path';
+import express, { type Express, type Request, type Response } from 'express';
+import session from 'express-session';
+import helmet from 'helmet';
+import { pinoHttp } from 'pino-http';
+import type { Registry } from 'prom-client';
+import type { Clock } from './clock';
+import type { Logger } from './logger';
+import type { Bridge } from './platform';
+import type { Database } from './store/database';
+import type { SessionStoreHandle } from './store/session-stores';
+import type { RateLimits } from './auth/rate-limits';
+import type { PasswordHasher } from './auth/passwords';
+import { createUserStore, type User } from './auth/user-store';
+import { createPassport } from './auth/passport';
+import { createHostSessions } from './auth/host-session';
+import { createLoginGuard } from './auth/login-limits';
+import { createAuthRoutes } from './auth/routes';
+import { createCsrf } from './web/csrf';
+import { createRenderer, PROJECT_ROOT } from './web/render';
+import { embedTagFor, platformForPages } from './web/embed';
+import { createPageRoutes } from './web/routes';
+import { createHealthRoutes, type PlatformReadiness } from './web/health';
+import { createErrorHandler, notFound } from './web/error-handler';
+import { onlyKnownMethods } from './web/methods';
+import { formBody, jsonBody } from './web/body-parsers';
+import { createHookRoutes } from './hooks';
+
+export interface AppDeps {
+  clock: Clock;
+  logger: Logger;
+  database: Database;
+  sessions: SessionStoreHandle;
+  rateLimits: RateLimits;
+  passwords: PasswordHasher;
+  metrics: Registry;
+  platform: {
+    bridge: Bridge;
+    /** the platform's embed script, rendered into every page */
+    embedSrc: string;
+    status(): Promise<PlatformReadiness>;
+  };
+  settings: {
+    sessionSecret: string;
+    sessionIdleMs: number;
+    trustProxy: boolean;
+    /** refused while unset (SPEC section 5) */
+    hookSecret: string | undefined;
+  };
+}
+
+const SESSION_COOKIE = 'vfb.sid';
+
+/** The site, assembled; reads nothing from the environment and listens on nothing. */
+export function createApp(deps: AppDeps): Express {
+  const { clock, logger, database, sessions, platform, settings } = deps;
+  const app = express();
+  const render = createRenderer();
+  const users = createUserStore(database.db, clock);
+  const passport = createPassport(users, deps.passwords);
+  const hostSessions = createHostSessions(platform.bridge, sessions.store);
+  const csrf = createCsrf();
+  const embedOrigin = new URL(platform.embedSrc).origin;
+
+  app.set('trust proxy', settings.trustProxy ? 1 : false);
+  app.set('query parser', 'simple');
+
+  // 1. Every request gets an id and one log line; secrets are redacted by the logger.
+  app.use(
+    pinoHttp({
+      logger,
+      genReqId: (_req, res) => {
+        const id = randomUUID();
+        res.setHeader('X-Request-Id', id);
+        return id;
+      },
+      customLogLevel: (_req, res, err) => (err || res.statusCode >= 500 ? 'error' : res.statusCode >= 400 ? 'warn' : 'info'),
+      customProps: (_req, res) => (res.locals?.errorCode ? { code: res.locals.errorCode } : {}),
+      quietReqLogger: true,
+    }),
+  );
+
+  // 2. Headers: a strict CSP with no inline script; the platform's origin may load its embed.
+  app.use(
+    helmet({
+      contentSecurityPolicy: {
+        useDefaults: true,
+        directives: {
+          'script-src': ["'self'", embedOrigin],
+          'style-src': ["'self'", embedOrigin],
+          'connect-src': ["'self'", embedOrigin],
+          'img-src': ["'self'", 'data:', embedOrigin],
+          'frame-src': [embedOrigin],
+          'form-action': ["'self'"],
+          // Only behind TLS: on plain http://127.0.0.1 it would rewrite the emulator's URLs.
+          'upgrade-insecure-requests': settings.trustProxy ? [] : null,
+        },
+      },
+    }),
+  );
+
+  // Every page, error pages included, can render from here on: an anonymous reader by default.
+  app.use((req, res, next) => {
+    res.locals.user = null;
+    res.locals.embed = embedTagFor(platform.embedSrc, null);
+    res.locals.path = req.originalUrl;
+    next();
+  });
+  app.use(onlyKnownMethods);
+
+  // 3. What needs no session: static files, probes, metrics, the server-to-server hook.
+  app.use('/public', express.static(path.join(PROJECT_ROOT, 'public'), { index: false, maxAge: '1h' }));
+  app.use(createHealthRoutes({ database: () => database.ping(), sessionStore: () => sessions.ping(), platform: platform.status }, deps.metrics));
+  app.use('/hooks', createHookRoutes({ secret: settings.hookSecret, clock, db: database.db, logOutUser: hostSessions.logOutUser }));
+
+  // 4. Bodies: small, flat, UTF-8.
+  app.use(formBody, jsonBody);
+
+  // 5. Sessions: persistent store, HttpOnly, SameSite=Lax, Secure over HTTPS, rolling idle lifetime.
+  app.use(
+    session({
+      name: SESSION_COOKIE,
+      store: sessions.store,
+      secret: settings.sessionSecret,
+      resave: false,
+      saveUninitialized: false,
+      rolling: true,
+      cookie: { httpOnly: true, sameSite: 'lax', secure: 'auto', maxAge: settings.sessionIdleMs },
+    }),
+  );
+  app.use(passport.initialize());
+  app.use(passport.session());
+  app.use(csrf.expose);
+  app.use(csrf.protect);
+  app.use((req, res, next) => {
+    res.locals.user = req.user ?? null;
+    next();
+  });
+
+  // 6. The site.
+  const withPlatform = platformForPages(platform.bridge, platform.embedSrc);
+  app.use(createPageRoutes(render, withPlatform, csrf.tokenFor));
+  app.use(
+    createAuthRoutes({
+      users,
+      passwords: deps.passwords,
+      hostSessions,
+      guard: createLoginGuard(deps.rateLimits),
+      bridge: platform.bridge,
+      render,
+      authenticate: (req: Request, res: Response) =>
+        new Promise<User | undefined>((resolve, reject) => {
+          passport.authenticate('local', { session: false }, (err: unknown, user: User | false) =>
+            err ? reject(err) : resolve(user || undefined),
+          )(req, res, reject);
+        }),
+    }),
+  );
+
+  // 7. Nothing matched; then the one error handler.
+  app.use(notFound);
+  app.use(createErrorHandler(render));
+  return app;
+}

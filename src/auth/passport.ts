@@ -1,0 +1,51 @@
+import { Passport } from 'passport';
+import { Strategy as LocalStrategy } from 'passport-local';
+import type { PasswordHasher } from './passwords';
+import type { User, UserStore } from './user-store';
+
+declare global {
+  namespace Express {
+    // passport's req.user is our User
+    interface User {
+      id: number;
+      email: string;
+      name: string;
+    }
+  }
+}
+
+/** The one answer for a wrong password and an unknown email: nothing tells which it was. */
+export const INVALID_CREDENTIALS_MESSAGE = 'Wrong email or password.';
+
+/** A Passport instance of this app's own: never the shared default singleton. */
+export function createPassport(users: UserStore, passwords: PasswordHasher): InstanceType<typeof Passport> {
+  const passport = new Passport();
+
+  passport.use(
+    new LocalStrategy({ usernameField: 'email', passwordField: 'password' }, (email, password, done) => {
+      verifyCredentials(users, passwords, email, password).then((user) => done(null, user || false), done);
+    }),
+  );
+  passport.serializeUser((user, done) => done(null, user.id));
+  passport.deserializeUser((id: unknown, done) => {
+    if (typeof id !== 'number') return done(null, false);
+    // A user that no longer exists simply ends up logged out.
+    users.findById(id).then((user) => done(null, user ?? false), done);
+  });
+  return passport;
+}
+
+async function verifyCredentials(
+  users: UserStore,
+  passwords: PasswordHasher,
+  email: string,
+  password: string,
+): Promise<User | undefined> {
+  const found = await users.findCredentials(email);
+  if (!found) {
+    await passwords.verifyNothing(password);
+    return undefined;
+  }
+  const ok = await passwords.verify(found.passwordHash, password);
+  return ok ? { id: found.id, email: found.email, name: found.name } : undefined;
+}

@@ -1,0 +1,57 @@
+import {
+  RateLimiterPostgres,
+  RateLimiterRedis,
+  RateLimiterSQLite,
+  type RateLimiterAbstract,
+  type IRateLimiterStoreOptions,
+} from 'rate-limiter-flexible';
+import type { RateLimitConfig } from '../config';
+import type { RawClient } from '../store/database';
+import type { RedisClient } from '../store/session-stores';
+
+/**
+ * Counters of failed logins (per account and per IP) and of registrations (per IP), kept where
+ * every site process sees them: Redis when sessions are there, otherwise the site's database.
+ */
+export interface RateLimits {
+  readonly loginPerAccount: RateLimiterAbstract;
+  readonly loginPerIp: RateLimiterAbstract;
+  readonly registerPerIp: RateLimiterAbstract;
+}
+
+const FIFTEEN_MINUTES = 15 * 60;
+const ONE_HOUR = 60 * 60;
+
+export async function createRateLimits(
+  limits: RateLimitConfig,
+  store: { raw: RawClient; redis?: RedisClient | undefined },
+): Promise<RateLimits> {
+  const make = (keyPrefix: string, points: number, duration: number) =>
+    createLimiter(store, { keyPrefix, points, duration, tableName: 'rate_limits_' + keyPrefix });
+  const [loginPerAccount, loginPerIp, registerPerIp] = await Promise.all([
+    make('login_account', limits.loginPerAccount, FIFTEEN_MINUTES),
+    make('login_ip', limits.loginPerIp, FIFTEEN_MINUTES),
+    make('register_ip', limits.registerPerIp, ONE_HOUR),
+  ]);
+  return { loginPerAccount, loginPerIp, registerPerIp };
+}
+
+function createLimiter(
+  store: { raw: RawClient; redis?: RedisClient | undefined },
+  opts: { keyPrefix: string; points: number; duration: number; tableName: string },
+): Promise<RateLimiterAbstract> {
+  if (store.redis) {
+    return Promise.resolve(new RateLimiterRedis({ ...opts, storeClient: store.redis, useRedisPackage: true }));
+  }
+  // The SQL stores create their table asynchronously; the callback says when it is there.
+  return new Promise((resolve, reject) => {
+    const done = (err?: unknown) => (err ? reject(err) : resolve(limiter));
+    // The typings lag the library: `clearExpiredByTimeout` (an unref'd hourly prune) and
+    // `storeType: 'better-sqlite3'` are documented options that IRateLimiterStoreOptions lacks.
+    const base = { ...opts, storeClient: store.raw.client, clearExpiredByTimeout: true } as IRateLimiterStoreOptions;
+    const limiter: RateLimiterAbstract =
+      store.raw.dialect === 'sqlite'
+        ? new RateLimiterSQLite({ ...base, storeType: 'better-sqlite3' } as IRateLimiterStoreOptions, done)
+        : new RateLimiterPostgres(base, done);
+  });
+}

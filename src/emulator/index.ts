@@ -1,0 +1,15 @@
+/** The bundled platform emulator (SPEC section 6): what the rest of the project may import. */
+export { createEmulatorApp, type EmulatorApp } from './emulator-app';
+export { startEmulator } from './emulator-server';
+export { EMBED_CSS, EMBED_JS } from './embed-assets';
+export type {
+  EmulatorFaults,
+  EmulatorOptions,
+  EmulatorStats,
+  FaultEndpoint,
+  FaultKind,
+  PlatformEndpoint,
+  PlatformUserView,
+  RecordedRequest,
+  RunningEmulator,
+} from './types';

@@ -1,0 +1,108 @@
+/** The bridge core (SPEC §1-2): what the rest of the app, and other Express apps, may import. */
+import type { Kysely } from 'kysely';
+import type { Registry } from 'prom-client';
+import type { Clock } from '../clock';
+import type { Logger } from '../logger';
+import type { DatabaseSchema } from '../store/schema';
+import { createAccountsClient, type AccountsClient } from './accounts-client';
+import { createBridge, type Bridge, type BridgeOptions } from './bridge';
+import { createCircuitBreaker, type CircuitBreakerOptions } from './circuit-breaker';
+import { createPlatformMetrics, type CircuitState } from './metrics';
+import { createTokenClient, type TokenClient } from './token-client';
+
+export {
+  createAccountsClient,
+  processLoginResponse,
+  processLogoutResponse,
+  type AccountsClient,
+  type AccountsClientOptions,
+  type PlatformLoginDetails,
+  type PlatformSession,
+} from './accounts-client';
+export { createBridge, type Bridge, type BridgeDeps, type BridgeOptions, type HostUser } from './bridge';
+export {
+  createCircuitBreaker,
+  type CircuitBreakerOptions,
+  type PlatformCircuitBreaker,
+  type PlatformGuard,
+} from './circuit-breaker';
+export { createPlatformMetrics, type CircuitState, type PlatformEndpoint, type PlatformMetrics } from './metrics';
+export {
+  createTokenClient,
+  processClientCredentialsResponse,
+  type ClientCredentialsToken,
+  type TokenClient,
+  type TokenClientOptions,
+} from './token-client';
+
+/** Tuning of the whole platform side; every field has a default. */
+export interface PlatformOptions extends BridgeOptions {
+  /** Refresh the token this long before it expires (default: 60 s or 10% of its lifetime, whichever is smaller). */
+  refreshMarginMs?: number | undefined;
+  breaker?: CircuitBreakerOptions | undefined;
+}
+
+export interface CreatePlatformOptions {
+  baseUrl: string;
+  siteId: string;
+  apiKey: string;
+  clock: Clock;
+  logger: Logger;
+  db: Kysely<DatabaseSchema>;
+  /** The app's own registry, never prom-client's global one. */
+  registry: Registry;
+  /** Every platform call gives up after this long. */
+  timeoutMs: number;
+  options?: PlatformOptions | undefined;
+}
+
+export interface Platform {
+  bridge: Bridge;
+  tokens: TokenClient;
+  accounts: AccountsClient;
+  breakerState(): CircuitState;
+  /** Stops the breaker's timers and closes idle sockets. */
+  close(): Promise<void>;
+}
+
+/**
+ * Token client, accounts client, one circuit breaker in front of both, metrics and the bridge,
+ * wired together. Nothing happens at import time: each app builds its own.
+ */
+export function createPlatform(config: CreatePlatformOptions): Platform {
+  const { baseUrl, timeoutMs, clock, logger } = config;
+  const options = config.options ?? {};
+  const metrics = createPlatformMetrics(config.registry);
+  const breaker = createCircuitBreaker(options.breaker);
+  metrics.watchCircuit(breaker.state);
+  breaker.onStateChange((state) => {
+    if (state === 'open') logger.warn({ code: 'PLATFORM_CIRCUIT_OPEN', circuit: state }, 'platform circuit opened; calls paused');
+    else logger.info({ circuit: state }, `platform circuit ${state}`);
+  });
+
+  const tokens = createTokenClient({
+    baseUrl,
+    siteId: config.siteId,
+    apiKey: config.apiKey,
+    clock,
+    timeoutMs,
+    refreshMarginMs: options.refreshMarginMs,
+    metrics,
+    breaker,
+  });
+  const accounts = createAccountsClient({ baseUrl, tokens, timeoutMs, metrics, breaker });
+  const { refreshMarginMs: _margin, breaker: _breaker, ...bridgeOptions } = options;
+  const bridge = createBridge({ db: config.db, accounts, clock, logger, metrics, circuit: breaker.state, options: bridgeOptions });
+
+  return {
+    bridge,
+    tokens,
+    accounts,
+    breakerState: breaker.state,
+    async close() {
+      breaker.shutdown();
+      tokens.close();
+      accounts.close();
+    },
+  };
+}

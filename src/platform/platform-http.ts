@@ -1,0 +1,158 @@
+import http from 'node:http';
+import https from 'node:https';
+import { performance } from 'node:perf_hooks';
+import axios, { AxiosError } from 'axios';
+import { PlatformError } from '../errors';
+import { noGuard, type PlatformGuard } from './circuit-breaker';
+import { outcomeOf, type PlatformEndpoint, type PlatformMetrics } from './metrics';
+
+/** What came back from the platform, before the endpoint's own rules judge it. */
+export interface PlatformReply {
+  status: number;
+  body: string;
+}
+
+export interface PlatformHttp {
+  /**
+   * One form POST. Transport failures and 5xx are thrown here (they are what the breaker counts);
+   * any other reply goes to `interpret`, which validates it or throws the endpoint's own code.
+   */
+  postForm<T>(
+    endpoint: PlatformEndpoint,
+    path: string,
+    form: URLSearchParams | string,
+    authorization: string,
+    interpret: (reply: PlatformReply) => T,
+  ): Promise<T>;
+  close(): void;
+}
+
+export interface PlatformHttpOptions {
+  baseUrl: string;
+  timeoutMs: number;
+  metrics?: PlatformMetrics | undefined;
+  breaker?: PlatformGuard | undefined;
+}
+
+/** The platform's answers are small JSON objects; a bigger body is not one of them. */
+const MAX_REPLY_BYTES = 64 * 1024;
+/** Bounds the sockets a burst of logins opens to the platform; the rest wait their turn. */
+const MAX_SOCKETS = 64;
+
+export function checkBaseUrl(baseUrl: unknown): string {
+  if (typeof baseUrl !== 'string') throw new TypeError('baseUrl must be an http(s) URL');
+  let url: URL;
+  try {
+    url = new URL(baseUrl);
+  } catch {
+    throw new TypeError('baseUrl must be an http(s) URL');
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new TypeError('baseUrl must be an http(s) URL');
+  return baseUrl.replace(/\/+$/, '');
+}
+
+export function checkTimeout(timeoutMs: unknown): number {
+  if (typeof timeoutMs !== 'number' || !Number.isFinite(timeoutMs) || timeoutMs <= 0) {
+    throw new TypeError('timeoutMs must be a positive number');
+  }
+  return timeoutMs;
+}
+
+/**
+ * An axios instance of our own (never axios's global defaults): a timeout on every call, no
+ * redirects followed, every status handed back so that we map it ourselves.
+ */
+export function createPlatformHttp(options: PlatformHttpOptions): PlatformHttp {
+  const baseURL = checkBaseUrl(options.baseUrl);
+  const timeoutMs = checkTimeout(options.timeoutMs);
+  const guard = options.breaker ?? noGuard;
+  const metrics = options.metrics;
+  const httpAgent = new http.Agent({ keepAlive: true, maxSockets: MAX_SOCKETS });
+  const httpsAgent = new https.Agent({ keepAlive: true, maxSockets: MAX_SOCKETS });
+  const client = axios.create({
+    baseURL,
+    timeout: timeoutMs,
+    maxRedirects: 0,
+    validateStatus: () => true,
+    responseType: 'text',
+    // The raw text: JSON is parsed by the endpoint's validator, so a broken body is a typed error.
+    transformResponse: [(data: unknown) => data],
+    maxContentLength: MAX_REPLY_BYTES,
+    httpAgent,
+    httpsAgent,
+  });
+
+  async function exchange(endpoint: PlatformEndpoint, path: string, body: string, authorization: string): Promise<PlatformReply> {
+    const started = performance.now();
+    // axios's `timeout` is reset by every byte on the socket; the signal bounds the whole call.
+    const deadline = AbortSignal.timeout(timeoutMs);
+    try {
+      const response = await client.post<string>(path, body, {
+        headers: {
+          'Content-Type': 'application/x-www-form-urlencoded',
+          Accept: 'application/json',
+          Authorization: authorization,
+        },
+        signal: deadline,
+      });
+      const reply = { status: response.status, body: typeof response.data === 'string' ? response.data : '' };
+      if (reply.status >= 500) {
+        throw new PlatformError('PLATFORM_UNAVAILABLE', 'The platform answered with a server error', { upstreamStatus: reply.status });
+      }
+      if (reply.status >= 300 && reply.status < 400) {
+        // A redirect is never followed: it would carry the credentials somewhere we did not choose.
+        throw new PlatformError('PLATFORM_BAD_RESPONSE', 'The platform answered with a redirect', { upstreamStatus: reply.status });
+      }
+      return reply;
+    } catch (error) {
+      throw error instanceof PlatformError ? error : transportError(error, deadline.aborted);
+    } finally {
+      metrics?.callDuration.observe({ endpoint }, (performance.now() - started) / 1000);
+    }
+  }
+
+  return {
+    async postForm(endpoint, path, form, authorization, interpret) {
+      const body = typeof form === 'string' ? form : form.toString();
+      try {
+        const reply = await guard.run(() => exchange(endpoint, path, body, authorization));
+        const result = interpret(reply);
+        metrics?.calls.inc({ endpoint, outcome: 'ok' });
+        return result;
+      } catch (error) {
+        metrics?.calls.inc({ endpoint, outcome: outcomeOf(error) });
+        throw error;
+      }
+    },
+    close() {
+      httpAgent.destroy();
+      httpsAgent.destroy();
+    },
+  };
+}
+
+/**
+ * An axios error carries the request config, Authorization header included, so it is never
+ * attached: the cause keeps only the transport code and message.
+ */
+function transportError(error: unknown, deadlinePassed: boolean): PlatformError {
+  const code = error instanceof AxiosError ? error.code : undefined;
+  const cause = new Error(`${code ?? 'ERROR'}: ${error instanceof Error ? error.message : 'request failed'}`);
+  if (deadlinePassed || code === AxiosError.ECONNABORTED || code === AxiosError.ETIMEDOUT) {
+    return new PlatformError('PLATFORM_TIMEOUT', 'The platform did not answer in time', { cause });
+  }
+  if (code === AxiosError.ERR_BAD_RESPONSE) {
+    return new PlatformError('PLATFORM_BAD_RESPONSE', 'The platform answer could not be read', { cause });
+  }
+  return new PlatformError('PLATFORM_UNAVAILABLE', 'The platform could not be reached', { cause });
+}
+
+/** The reply body as a JSON object, or null when it is not one. */
+export function parseJsonObject(body: string): Record<string, unknown> | null {
+  try {
+    const value: unknown = JSON.parse(body);
+    return typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as Record<string, unknown>) : null;
+  } catch {
+    return null;
+  }
+}

@@ -1,0 +1,108 @@
+import fs from 'node:fs';
+import http from 'node:http';
+import { randomBytes } from 'node:crypto';
+import { systemClock } from './clock';
+import { ConfigError, loadConfig, type Config } from './config';
+import { createLogger, type Logger } from './logger';
+import { startEmulator, type RunningEmulator } from './emulator';
+import { openSite, type Site } from './site';
+import { ensureSessionSecret } from './store/session-secret';
+
+/** How often queued platform logouts are retried. */
+const DELIVERY_INTERVAL_MS = 5_000;
+/** Rows of ended and long-expired host sessions are forgotten this often. */
+const PRUNE_INTERVAL_MS = 15 * 60_000;
+/** How long SIGTERM waits for in-flight requests before closing the stores regardless. */
+const DRAIN_TIMEOUT_MS = 10_000;
+
+async function main(): Promise<void> {
+  if (fs.existsSync('.env')) process.loadEnvFile('.env');
+  let config: Config;
+  try {
+    config = loadConfig(process.env);
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      for (const problem of error.problems) process.stderr.write(`Configuration error: ${problem}\n`);
+      process.exit(78); // EX_CONFIG
+    }
+    throw error;
+  }
+
+  const logger = createLogger({ level: config.logLevel });
+  const emulator = config.platform.mode === 'emulator' ? await startBundledEmulator(config, logger) : undefined;
+  const platform =
+    config.platform.mode === 'remote'
+      ? config.platform
+      : { apiUrl: emulator!.url, embedSrc: emulator!.embedSrc, siteId: emulator!.siteId, apiKey: emulator!.apiKey, timeoutMs: config.platform.timeoutMs };
+
+  const site = await openSite({
+    clock: systemClock,
+    logger,
+    databaseUrl: config.databaseUrl,
+    redisUrl: config.sessionStore === 'redis' ? config.redisUrl : undefined,
+    platform: { baseUrl: platform.apiUrl, siteId: platform.siteId, apiKey: platform.apiKey, embedSrc: platform.embedSrc, timeoutMs: platform.timeoutMs },
+    sessionSecret: config.sessionSecret ?? ensureSessionSecret(config.dataDir),
+    sessionIdleMs: config.sessionIdleMs,
+    trustProxy: config.trustProxy,
+    hookSecret: config.hookSecret,
+    rateLimits: config.rateLimits,
+    processMetrics: true,
+  });
+
+  const server = http.createServer(site.app);
+  server.headersTimeout = 20_000;
+  server.requestTimeout = 30_000;
+  await new Promise<void>((resolve) => server.listen(config.port, config.host, resolve));
+  const address = server.address();
+  const port = typeof address === 'object' && address ? address.port : config.port;
+  logger.info({ url: `http://${config.host}:${port}`, platform: config.platform.mode }, 'site listening');
+  process.stdout.write(`The Harbour Ledger is at http://${config.host}:${port}/` + (emulator ? ` (platform emulator at ${emulator.url})` : '') + '\n');
+
+  const delivery = setInterval(() => void site.platform.bridge.deliverPendingLogouts().catch(() => undefined), DELIVERY_INTERVAL_MS);
+  delivery.unref();
+  const pruning = setInterval(() => void site.platform.bridge.pruneSessions().catch(() => undefined), PRUNE_INTERVAL_MS);
+  pruning.unref();
+
+  let stopping = false;
+  const stop = (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    logger.info({ signal }, 'shutting down: draining requests');
+    clearInterval(delivery);
+    clearInterval(pruning);
+    void shutdown(server, site, emulator, logger).then(() => process.exit(0));
+  };
+  process.on('SIGTERM', () => stop('SIGTERM'));
+  process.on('SIGINT', () => stop('SIGINT'));
+}
+
+/** Stop accepting, let in-flight requests finish (bounded), then close the stores. */
+async function shutdown(server: http.Server, site: Site, emulator: (RunningEmulator & object) | undefined, logger: Logger): Promise<void> {
+  const drained = new Promise<void>((resolve) => server.close(() => resolve()));
+  server.closeIdleConnections();
+  const timer = setTimeout(() => server.closeAllConnections(), DRAIN_TIMEOUT_MS);
+  await drained;
+  clearTimeout(timer);
+  await site.close();
+  await emulator?.close();
+  logger.info('stopped');
+}
+
+/** No credentials: the bundled platform emulator runs in-process with throwaway ones. */
+async function startBundledEmulator(config: Config, logger: Logger) {
+  const siteId = 'local-site';
+  const apiKey = randomBytes(24).toString('base64');
+  const emulator = await startEmulator({
+    siteId,
+    apiKey,
+    host: config.host,
+    port: config.platform.mode === 'emulator' ? config.platform.emulatorPort : 0,
+    logger: logger.child({ component: 'emulator' }),
+  });
+  return Object.assign(emulator, { siteId, apiKey });
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(`Start-up failed: ${error instanceof Error ? error.message : String(error)}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,56 @@
+import type { Generated } from 'kysely';
+
+/** Times are milliseconds since the epoch (bigint in PostgreSQL, read back as numbers). */
+export interface UsersTable {
+  id: Generated<number>;
+  email: string;
+  name: string;
+  password_hash: string;
+  created_at: number;
+  updated_at: number;
+}
+
+export interface SessionsTable {
+  sid: string;
+  sess: string;
+  expires_at: number;
+}
+
+/** One row per logged-in host session: the bridge's index of platform sessions by host user. */
+export interface BridgeSessionsTable {
+  host_sid: string;
+  host_user_id: string;
+  platform_user_id: string | null;
+  platform_session: string | null;
+  /** last page view that used this platform session: drives the 12-hour idle re-login */
+  last_activity_at: number;
+  /** when the platform login failed: the earliest time a page view may try again */
+  retry_at: number | null;
+  failed_attempts: number;
+  /**
+   * Set when the host session logged out: the row stays a while as a tombstone, so a page view
+   * that was already in flight does not log the reader back in to the platform.
+   */
+  ended_at: number | null;
+}
+
+/** Outbox of platform logouts that have not reached the platform yet. */
+export interface PendingLogoutsTable {
+  platform_session: string;
+  attempts: number;
+  next_attempt_at: number;
+  created_at: number;
+}
+
+export interface HookReplaysTable {
+  signature: string;
+  expires_at: number;
+}
+
+export interface DatabaseSchema {
+  users: UsersTable;
+  sessions: SessionsTable;
+  bridge_sessions: BridgeSessionsTable;
+  pending_logouts: PendingLogoutsTable;
+  hook_replays: HookReplaysTable;
+}

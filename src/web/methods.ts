@@ -1,0 +1,35 @@
+import type { RequestHandler } from 'express';
+import { RequestError } from '../errors';
+
+/**
+ * Every path the site answers and the methods it answers there. A known path asked with another
+ * method is a 405 with `Allow`, decided before sessions and CSRF, so a `PUT /login` is told what
+ * is wrong with it rather than that its form expired. Unknown paths are a 404: at once for a
+ * POST or a PUT (which would otherwise be judged on its CSRF token first), after the session for
+ * a GET, so a reader who follows a broken link still sees who is logged in. Matching is as loose
+ * as Express's own routing: any case, an optional trailing slash.
+ */
+const ROUTES: ReadonlyArray<readonly [RegExp, readonly string[]]> = [
+  [/^\/$/, ['GET']],
+  [/^\/articles\/[^/]+\/?$/i, ['GET']],
+  [/^\/api\/session\/?$/i, ['GET']],
+  [/^\/(register|login|account)\/?$/i, ['GET', 'POST']],
+  [/^\/logout\/?$/i, ['POST']],
+  [/^\/(healthz|readyz|metrics)\/?$/i, ['GET']],
+  [/^\/hooks\/logout\/?$/i, ['POST']],
+  [/^\/public\//i, ['GET']],
+];
+
+function allowedFor(path: string): string[] | undefined {
+  const methods = ROUTES.find(([pattern]) => pattern.test(path))?.[1];
+  // HEAD is answered wherever GET is (Express does so itself).
+  return methods && (methods.includes('GET') ? [...methods, 'HEAD'] : [...methods]);
+}
+
+export const onlyKnownMethods: RequestHandler = (req, res, next) => {
+  const allowed = allowedFor(req.path);
+  if (!allowed) return req.method === 'GET' || req.method === 'HEAD' ? next() : next(new RequestError('NOT_FOUND', 'There is nothing at this address.'));
+  if (allowed.includes(req.method)) return next();
+  res.setHeader('Allow', allowed.join(', '));
+  next(new RequestError('METHOD_NOT_ALLOWED', `This address answers ${allowed.join(', ')} only.`));
+};

@@ -1,0 +1,28 @@
+import { Router, type RequestHandler } from 'express';
+import { RequestError } from '../errors';
+import { ARTICLES, findArticle } from './articles';
+import type { Render } from './render';
+
+export function createPageRoutes(render: Render, withPlatform: RequestHandler, csrfTokenFor: (req: Parameters<RequestHandler>[0]) => string): Router {
+  const router = Router();
+
+  router.get('/', withPlatform, (_req, res) => {
+    render(res, 'home', { title: 'Front page', articles: ARTICLES });
+  });
+
+  router.get('/articles/:slug', withPlatform, (req, res) => {
+    const article = findArticle(String(req.params.slug));
+    if (!article) throw new RequestError('NOT_FOUND', 'There is no article at this address.');
+    render(res, 'article', { title: article.title, article });
+  });
+
+  // For the browser script: who is logged in, and the embed's platform session (SPEC section 4).
+  router.get('/api/session', withPlatform, (req, res) => {
+    res.setHeader('Cache-Control', 'no-store');
+    const user = req.user ? { id: req.user.id, name: req.user.name, email: req.user.email } : null;
+    const platform = res.locals.platform ? { uid: res.locals.platform.userId, sid: res.locals.platform.session } : null;
+    res.json({ user, platform, ...(user ? { csrfToken: csrfTokenFor(req) } : {}) });
+  });
+
+  return router;
+}

@@ -1,0 +1,80 @@
+import { randomBytes } from 'node:crypto';
+import { Client } from 'pg';
+import { embedTagOf, login, register } from '../helpers/browser-flow';
+import { describeIf, postgresUrl, redisUrl } from '../helpers/services';
+import { startTestSite, type TestSite } from '../helpers/site';
+
+const pg = postgresUrl();
+const redis = redisUrl();
+
+/** A schema of this run's own, so parallel and repeated runs never share tables. */
+async function withFreshSchema(url: string): Promise<{ url: string; drop: () => Promise<void> }> {
+  const schema = `t_${randomBytes(6).toString('hex')}`;
+  const admin = new Client({ connectionString: url });
+  await admin.connect();
+  await admin.query(`create schema ${schema}`);
+  await admin.end();
+  const scoped = new URL(url);
+  scoped.searchParams.set('options', `-c search_path=${schema}`);
+  return {
+    url: scoped.toString(),
+    drop: async () => {
+      const c = new Client({ connectionString: url });
+      await c.connect();
+      await c.query(`drop schema ${schema} cascade`);
+      await c.end();
+    },
+  };
+}
+
+describeIf(Boolean(pg && redis))('scale-out: PostgreSQL for users and bridge data, Redis for sessions', () => {
+  let schema: { url: string; drop: () => Promise<void> };
+  let t: TestSite;
+
+  beforeAll(async () => {
+    schema = await withFreshSchema(pg!);
+    t = await startTestSite({
+      databaseUrl: schema.url,
+      overrides: { redisUrl: redis, rateLimits: { loginPerAccount: 10, loginPerIp: 1000, registerPerIp: 1000 } },
+    });
+  });
+  afterAll(async () => {
+    await t?.close();
+    await schema?.drop();
+  });
+
+  it('runs the whole flow with the same code: register, embed tag, logout, platform session dead', async () => {
+    const agent = t.agent();
+    const { email } = await register(agent, { name: 'Postgres Reader' });
+    const user = await t.site.database.db.selectFrom('users').select(['id', 'name']).where('email', '=', email).executeTakeFirstOrThrow();
+    expect(user.name).toBe('Postgres Reader');
+
+    const tag = embedTagOf((await agent.get('/articles/harbour-bridge-reopens').expect(200)).text);
+    expect(tag.sid).toBeTruthy();
+    expect(t.emulator.sessionInfo(tag.sid!)).toMatchObject({ alive: true, hostId: String(user.id) });
+
+    const token = (await agent.get('/api/session').expect(200)).body.csrfToken as string;
+    await agent.post('/logout').set('Accept', 'application/json').set('X-CSRF-Token', token).expect(200);
+    expect(t.emulator.sessionInfo(tag.sid!)?.alive).toBe(false);
+    expect((await agent.get('/api/session')).body.user).toBeNull();
+  });
+
+  it('keeps sessions in Redis: a new app on the same services still knows the reader', async () => {
+    const agent = t.agent();
+    const { email } = await register(agent);
+    await login(agent, email);
+    const cookie = (await agent.get('/account').expect(200)).request.cookies;
+    const second = await t.restart();
+    try {
+      const res = await second.agent().get('/api/session').set('Cookie', cookie).expect(200);
+      expect(res.body.user.email).toBe(email);
+    } finally {
+      await second.close();
+    }
+  });
+
+  it('reports both services ready', async () => {
+    const res = await t.agent().get('/readyz').expect(200);
+    expect(res.body.checks).toMatchObject({ database: { ok: true }, sessionStore: { ok: true } });
+  });
+});

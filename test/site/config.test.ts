@@ -1,0 +1,58 @@
+import { spawnSync } from 'node:child_process';
+import path from 'node:path';
+import { ConfigError, loadConfig } from '../../src/config';
+
+function problemsOf(env: Record<string, string>): string[] {
+  try {
+    loadConfig(env);
+  } catch (error) {
+    if (error instanceof ConfigError) return error.problems;
+    throw error;
+  }
+  return [];
+}
+
+describe('configuration', () => {
+  it('defaults to the bundled emulator and SQLite with no settings at all', () => {
+    const config = loadConfig({});
+    expect(config.platform.mode).toBe('emulator');
+    expect(config.databaseUrl).toBe('sqlite:./data/site.db');
+    expect(config.sessionStore).toBe('sqlite');
+    expect(config.port).toBe(3000);
+    expect(Object.isFrozen(config)).toBe(true);
+  });
+
+  it.each([
+    [{ PORT: 'eighty' }, 'PORT'],
+    [{ PORT: '70000' }, 'PORT'],
+    [{ VF_SITE_ID: 'site' }, 'VF_API_KEY'],
+    [{ VF_API_KEY: 'key' }, 'VF_SITE_ID'],
+    [{ VF_SITE_ID: 's', VF_API_KEY: 'k', VF_API_URL: 'not a url' }, 'VF_API_URL'],
+    [{ DATABASE_URL: 'mysql://x' }, 'DATABASE_URL'],
+    [{ SESSION_STORE: 'redis' }, 'REDIS_URL'],
+    [{ SESSION_STORE: 'memcached' }, 'SESSION_STORE'],
+    [{ NODE_ENV: 'production' }, 'SESSION_SECRET'],
+    [{ HOOK_SECRET: 'short' }, 'HOOK_SECRET'],
+  ])('%j is refused with a line naming %s', (env, variable) => {
+    const problems = problemsOf(env);
+    expect(problems).toHaveLength(1);
+    expect(problems[0]).toMatch(new RegExp(`^${variable}: `));
+  });
+
+  it('uses the real platform when credentials are set', () => {
+    const config = loadConfig({ VF_SITE_ID: 'site', VF_API_KEY: 'key' });
+    expect(config.platform).toMatchObject({ mode: 'remote', apiUrl: 'https://api.viafoura.co', siteId: 'site' });
+  });
+
+  it('stops the server at start-up with one clear line and no stack trace', () => {
+    const server = path.join(__dirname, '..', '..', 'src', 'server.ts');
+    const register = path.join(__dirname, '..', 'helpers', 'ts-register.js');
+    const run = spawnSync(process.execPath, ['-r', register, server], {
+      env: { PATH: process.env.PATH, PORT: 'eighty' },
+      encoding: 'utf8',
+      timeout: 20_000,
+    });
+    expect(run.status).toBe(78);
+    expect(run.stderr.trim().split('\n')).toEqual([expect.stringMatching(/^Configuration error: PORT: /)]);
+  });
+});
