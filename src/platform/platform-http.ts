@@ -38,6 +38,12 @@ export interface PlatformHttpOptions {
 const MAX_REPLY_BYTES = 64 * 1024;
 /** Bounds the sockets a burst of logins opens to the platform; the rest wait their turn. */
 const MAX_SOCKETS = 64;
+/**
+ * An idle kept-alive socket is closed by us before the server closes it: below the 5 s that
+ * Node's and many servers' keep-alive lasts. Node also honours a shorter `Keep-Alive: timeout=`
+ * hint from the server, but only when the agent has a timeout of its own.
+ */
+const IDLE_SOCKET_MS = 4_000;
 
 export function checkBaseUrl(baseUrl: unknown): string {
   if (typeof baseUrl !== 'string') throw new TypeError('baseUrl must be an http(s) URL');
@@ -67,8 +73,9 @@ export function createPlatformHttp(options: PlatformHttpOptions): PlatformHttp {
   const timeoutMs = checkTimeout(options.timeoutMs);
   const guard = options.breaker ?? noGuard;
   const metrics = options.metrics;
-  const httpAgent = new http.Agent({ keepAlive: true, maxSockets: MAX_SOCKETS });
-  const httpsAgent = new https.Agent({ keepAlive: true, maxSockets: MAX_SOCKETS });
+  const agentOptions = { keepAlive: true, maxSockets: MAX_SOCKETS, timeout: IDLE_SOCKET_MS };
+  const httpAgent = new http.Agent(agentOptions);
+  const httpsAgent = new https.Agent(agentOptions);
   const client = axios.create({
     baseURL,
     timeout: timeoutMs,
@@ -86,8 +93,8 @@ export function createPlatformHttp(options: PlatformHttpOptions): PlatformHttp {
     const started = performance.now();
     // axios's `timeout` is reset by every byte on the socket; the signal bounds the whole call.
     const deadline = AbortSignal.timeout(timeoutMs);
-    try {
-      const response = await client.post<string>(path, body, {
+    const send = () =>
+      client.post<string>(path, body, {
         headers: {
           'Content-Type': 'application/x-www-form-urlencoded',
           Accept: 'application/json',
@@ -95,6 +102,8 @@ export function createPlatformHttp(options: PlatformHttpOptions): PlatformHttp {
         },
         signal: deadline,
       });
+    try {
+      const response = await send().catch((error: unknown) => retryOnStaleSocket(error, send, deadline));
       const reply = { status: response.status, body: typeof response.data === 'string' ? response.data : '' };
       if (reply.status >= 500) {
         throw new PlatformError('PLATFORM_UNAVAILABLE', 'The platform answered with a server error', { upstreamStatus: reply.status });
@@ -129,6 +138,26 @@ export function createPlatformHttp(options: PlatformHttpOptions): PlatformHttp {
       httpsAgent.destroy();
     },
   };
+}
+
+/**
+ * A kept-alive socket that the server closed just as a request went out on it fails with a
+ * reset before any answer (Node documents this race under `request.reusedSocket`). Such a call
+ * is sent once more, on another socket. Had the platform read it after all, the cost is one
+ * extra platform session that idles out, which a lost answer leaves anyway. A socket that fails
+ * on its first request is a real failure and is not retried.
+ */
+function retryOnStaleSocket<T>(error: unknown, send: () => Promise<T>, deadline: AbortSignal): Promise<T> {
+  if (!isStaleSocket(error) || deadline.aborted) throw error;
+  return send();
+}
+
+function isStaleSocket(error: unknown): boolean {
+  if (!(error instanceof AxiosError) || error.response !== undefined) return false;
+  if (error.code !== 'ECONNRESET' && error.code !== 'EPIPE') return false;
+  // With redirects off, axios's request is Node's own ClientRequest.
+  const request: unknown = error.request;
+  return request instanceof http.ClientRequest && request.reusedSocket;
 }
 
 /**
