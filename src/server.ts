@@ -52,6 +52,10 @@ async function main(): Promise<void> {
   const server = http.createServer(site.app);
   server.headersTimeout = 20_000;
   server.requestTimeout = 30_000;
+  // A proxy reuses its idle connections to the site; if the site closed one first, a request sent
+  // on it as it closed would fail at the proxy. So the site waits longer than a load balancer's
+  // usual 60 s idle timeout. Browsers on their own keep Node's 5 s.
+  if (config.trustProxy) server.keepAliveTimeout = 65_000;
   await new Promise<void>((resolve) => server.listen(config.port, config.host, resolve));
   const address = server.address();
   const port = typeof address === 'object' && address ? address.port : config.port;

@@ -41,8 +41,8 @@ describe('load', () => {
   let server: http.Server;
   let base: string;
   // A thousand readers' cycles run at once; like a proxy in front of the site, at most 64
-  // connections carry their requests.
-  const agent = new http.Agent({ keepAlive: true, maxSockets: 64 });
+  // connections carry their requests, and an idle one is closed before the site closes it.
+  const agent = new http.Agent({ keepAlive: true, maxSockets: 64, timeout: 4_000 });
 
   beforeAll(async () => {
     // The production default platform timeout (VF_TIMEOUT_MS): under a thousand concurrent readers on

@@ -1,3 +1,4 @@
+import http from 'node:http';
 import net from 'node:net';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -79,6 +80,19 @@ function connectOutcome(port: number): Promise<string> {
   });
 }
 
+/** The idle timeout the site announces on a kept-alive connection (`Keep-Alive: timeout=N`). */
+function keepAliveAnnounced(url: string): Promise<string | undefined> {
+  return new Promise((resolve, reject) => {
+    const agent = new http.Agent({ keepAlive: true });
+    http
+      .get(`${url}/healthz`, { agent }, (res) => {
+        res.resume();
+        res.on('end', () => (agent.destroy(), resolve(res.headers['keep-alive'])));
+      })
+      .on('error', reject);
+  });
+}
+
 describe('the site as a process: restarts, shutdown and the durable logout outbox', () => {
   let emulator: TestEmulator;
   let temp: { dir: string; remove: () => void };
@@ -114,6 +128,15 @@ describe('the site as a process: restarts, shutdown and the durable logout outbo
     await killAllSiteProcesses();
     await emulator?.close();
     temp?.remove();
+  });
+
+  it('keeps idle connections past a load balancer\'s 60 s behind a proxy, and Node\'s 5 s otherwise', async () => {
+    const direct = await startSite();
+    expect(await keepAliveAnnounced(direct.url)).toBe('timeout=5');
+    await direct.kill();
+
+    const proxied = await startSite({ TRUST_PROXY: 'true' });
+    expect(await keepAliveAnnounced(proxied.url)).toBe('timeout=65');
   });
 
   it('readers stay logged in, with the same platform session, across a SIGKILL in the middle of traffic', async () => {
