@@ -87,7 +87,8 @@ function keepAliveAnnounced(url: string): Promise<string | undefined> {
     http
       .get(`${url}/healthz`, { agent }, (res) => {
         res.resume();
-        res.on('end', () => (agent.destroy(), resolve(res.headers['keep-alive'])));
+        const announced = res.headers['keep-alive'];
+        res.on('end', () => (agent.destroy(), resolve(typeof announced === 'string' ? announced : undefined)));
       })
       .on('error', reject);
   });
