@@ -1,5 +1,4 @@
-import { EventEmitter } from 'node:events';
-import CircuitBreaker from 'opossum';
+import { systemClock, type Clock } from '../clock';
 import { PlatformError } from '../errors';
 import type { CircuitState } from './metrics';
 
@@ -22,7 +21,7 @@ export interface PlatformGuard {
 export interface PlatformCircuitBreaker extends PlatformGuard {
   state(): CircuitState;
   onStateChange(listener: (state: CircuitState) => void): void;
-  /** Stops opossum's timers; later calls are refused. */
+  /** Later calls are refused. */
   shutdown(): void;
 }
 
@@ -38,67 +37,92 @@ function positive(name: string, value: number): number {
   return value;
 }
 
+interface Bucket {
+  /** which slice of time this bucket counts: floor(now / bucketMs) */
+  slot: number;
+  calls: number;
+  failures: number;
+}
+
 /**
- * A circuit breaker (opossum) in front of every HTTP exchange with the platform, so a dead
- * platform is not hammered by every page view. Timeouts are axios's job (`timeout: false`
- * here), so there is one clock for a slow call, not two racing ones.
+ * A circuit breaker in front of every HTTP exchange with the platform, so a dead platform is not
+ * hammered by every page view. Every time it measures (the rolling window, the cool-down) is read
+ * from the injected clock and judged when a call or a probe asks, never by a timer of its own:
+ * the same sequence of calls gives the same states on an idle machine and a busy one, and a
+ * test moves the clock instead of sleeping. Timeouts are the HTTP client's job, so there is one
+ * clock for a slow call, not two racing ones.
  */
-export function createCircuitBreaker(options: CircuitBreakerOptions = {}): PlatformCircuitBreaker {
+export function createCircuitBreaker(options: CircuitBreakerOptions = {}, clock: Clock = systemClock): PlatformCircuitBreaker {
   const resetTimeoutMs = positive('resetTimeoutMs', options.resetTimeoutMs ?? 10_000);
   const rollingWindowMs = positive('rollingWindowMs', options.rollingWindowMs ?? 10_000);
   const volumeThreshold = positive('volumeThreshold', options.volumeThreshold ?? 5);
   const errorThresholdPercentage = positive('errorThresholdPercentage', options.errorThresholdPercentage ?? 50);
+  const bucketMs = Math.max(1, Math.floor(rollingWindowMs / BUCKETS));
 
-  // The window is rotated from here rather than by opossum's own timer, so that it can be
-  // emptied when the circuit closes: otherwise the failures that opened it would re-open it
-  // at the first hiccup after the platform came back.
-  const rotation = new EventEmitter();
-  const rotate = () => rotation.emit('rotate');
-  const ticker = setInterval(rotate, Math.max(1, Math.floor(rollingWindowMs / BUCKETS)));
-  ticker.unref();
+  let current: CircuitState = 'closed';
+  let openedAt = 0;
+  let trialInFlight = false;
+  let stopped = false;
+  let buckets: Bucket[] = [];
+  const listeners: Array<(state: CircuitState) => void> = [];
 
-  const breaker = new CircuitBreaker<[() => Promise<unknown>], unknown>((call) => call(), {
-    timeout: false,
-    resetTimeout: resetTimeoutMs,
-    volumeThreshold,
-    errorThresholdPercentage,
-    rollingCountTimeout: rollingWindowMs,
-    rollingCountBuckets: BUCKETS,
-    rotateBucketController: rotation,
-    rollingPercentilesEnabled: false,
-    enableSnapshots: false,
-    // Returning true means "not a failure": opossum then counts the call as a success.
-    errorFilter: (error: unknown) => !isOutage(error),
-  });
-  breaker.on('close', () => {
-    for (let i = 0; i < BUCKETS; i += 1) rotate();
-  });
+  function moveTo(next: CircuitState): void {
+    if (next === current) return;
+    current = next;
+    if (next === 'open') openedAt = clock.now();
+    // A circuit that closes starts from an empty window: the failures that opened it would
+    // otherwise re-open it at the first hiccup after the platform came back.
+    if (next === 'closed') buckets = [];
+    for (const listener of listeners) listener(next);
+  }
 
-  const state = (): CircuitState => (breaker.opened ? 'open' : breaker.halfOpen ? 'half-open' : 'closed');
+  function record(failed: boolean): void {
+    const slot = Math.floor(clock.now() / bucketMs);
+    const oldest = slot - BUCKETS + 1;
+    buckets = buckets.filter((b) => b.slot >= oldest);
+    let bucket = buckets.find((b) => b.slot === slot);
+    if (!bucket) buckets.push((bucket = { slot, calls: 0, failures: 0 }));
+    bucket.calls += 1;
+    if (failed) bucket.failures += 1;
+    const calls = buckets.reduce((sum, b) => sum + b.calls, 0);
+    const failures = buckets.reduce((sum, b) => sum + b.failures, 0);
+    if (failed && calls >= volumeThreshold && (failures / calls) * 100 > errorThresholdPercentage) moveTo('open');
+  }
+
+  function state(): CircuitState {
+    if (current === 'open' && clock.now() - openedAt >= resetTimeoutMs) moveTo('half-open');
+    return current;
+  }
 
   return {
     async run<T>(call: () => Promise<T>): Promise<T> {
+      if (stopped) throw new PlatformError('PLATFORM_UNAVAILABLE', 'The platform client has been shut down');
+      const now = state();
+      const trial = now === 'half-open';
+      if (now === 'open' || (trial && trialInFlight)) {
+        throw new PlatformError('PLATFORM_CIRCUIT_OPEN', 'The platform is failing; calls are paused for a while');
+      }
+      if (trial) trialInFlight = true;
       try {
-        return (await breaker.fire(call)) as T;
+        const result = await call();
+        if (trial) moveTo('closed');
+        else record(false);
+        return result;
       } catch (error) {
-        if (CircuitBreaker.isOurError(error as Error)) {
-          const code = (error as { code?: string }).code;
-          throw code === 'EOPENBREAKER'
-            ? new PlatformError('PLATFORM_CIRCUIT_OPEN', 'The platform is failing; calls are paused for a while')
-            : new PlatformError('PLATFORM_UNAVAILABLE', 'The platform client has been shut down');
-        }
+        const outage = isOutage(error);
+        if (trial) moveTo(outage ? 'open' : 'closed');
+        else if (current === 'closed') record(outage);
         throw error;
+      } finally {
+        if (trial) trialInFlight = false;
       }
     },
     state,
     onStateChange(listener) {
-      breaker.on('open', () => listener('open'));
-      breaker.on('halfOpen', () => listener('half-open'));
-      breaker.on('close', () => listener('closed'));
+      listeners.push(listener);
     },
     shutdown() {
-      clearInterval(ticker);
-      breaker.shutdown();
+      stopped = true;
     },
   };
 }

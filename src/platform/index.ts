@@ -73,7 +73,7 @@ export function createPlatform(config: CreatePlatformOptions): Platform {
   const { baseUrl, timeoutMs, clock, logger } = config;
   const options = config.options ?? {};
   const metrics = createPlatformMetrics(config.registry);
-  const breaker = createCircuitBreaker(options.breaker);
+  const breaker = createCircuitBreaker(options.breaker, clock);
   metrics.watchCircuit(breaker.state);
   breaker.onStateChange((state) => {
     if (state === 'open') logger.warn({ code: 'PLATFORM_CIRCUIT_OPEN', circuit: state }, 'platform circuit opened; calls paused');

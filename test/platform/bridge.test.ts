@@ -1,7 +1,8 @@
 import { createBridge, type HostUser } from '../../src/platform';
 import { createMemoryLogger } from '../../src/logger';
 import { createAdjustableClock } from '../../src/clock';
-import { expectNoSecretIn, HOUR, SECRET_FORMS, sleep, startPlatformFixture, type PlatformFixture } from './fixture';
+import { expectNoSecretIn, HOUR, SECRET_FORMS, startPlatformFixture, type PlatformFixture } from './fixture';
+import { waitFor } from '../helpers/wait-for';
 
 const ada: HostUser = { id: '17', name: 'Ada Lovelace', email: 'ada@example.com' };
 const grace: HostUser = { id: '42', name: 'Grace Hopper', email: null };
@@ -385,11 +386,12 @@ describe('bridge: platform sessions for host sessions', () => {
       const { bridge } = fixture.platform;
       await bridge.onLogin('sid-a', ada);
       fixture.emulator.clock.advance(11.6 * HOUR);
-      fixture.emulator.faults.setLatency(150, 'login');
+      fixture.emulator.faults.setLatency(500, 'login');
       fixture.emulator.faults.failNext(1, { status: 503 }, 'login');
+      const loginsBefore = fixture.emulator.stats().calls.login;
 
       const page = bridge.platformSessionFor('sid-a', ada);
-      await sleep(50);
+      await waitFor(() => fixture.emulator.stats().calls.login > loginsBefore, 'the re-login to reach the platform');
       // What another site process's onLogout leaves: a tombstone.
       await fixture.db.updateTable('bridge_sessions').set({ ended_at: fixture.emulator.clock.now(), platform_session: null, platform_user_id: null }).where('host_sid', '=', 'sid-a').execute();
 
@@ -409,10 +411,11 @@ describe('bridge: platform sessions for host sessions', () => {
     test('a logout by another process while a login is under way: the session just opened is queued for logout', async () => {
       const { bridge } = fixture.platform;
       await fixture.platform.tokens.getToken();
-      fixture.emulator.faults.setLatency(150, 'login');
+      fixture.emulator.faults.setLatency(500, 'login');
+      const loginsBefore = fixture.emulator.stats().calls.login;
 
       const login = bridge.onLogin('sid-a', ada);
-      await sleep(50);
+      await waitFor(() => fixture.emulator.stats().calls.login > loginsBefore, 'the login to reach the platform');
       // What another site process's onLogout does to the shared table.
       await fixture.db.deleteFrom('bridge_sessions').where('host_sid', '=', 'sid-a').execute();
       await expect(login).resolves.toBeNull();

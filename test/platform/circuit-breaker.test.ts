@@ -1,6 +1,6 @@
 import { createCircuitBreaker } from '../../src/platform';
 import { PlatformError } from '../../src/errors';
-import { platformErrorOf, sleep, startPlatformFixture, type PlatformFixture } from './fixture';
+import { platformErrorOf, startPlatformFixture, type PlatformFixture } from './fixture';
 
 const RESET_MS = 150;
 
@@ -56,7 +56,7 @@ describe('circuit breaker in front of the platform', () => {
     await failLoginsUntilOpen();
     emulator.faults.failAll(null, 'login');
 
-    await sleep(RESET_MS + 50);
+    fixture.emulator.clock.advance(RESET_MS);
     expect(platform.breakerState()).toBe('half-open');
     expect(await registry.metrics()).toContain('vf_platform_circuit_state 1');
 
@@ -77,7 +77,7 @@ describe('circuit breaker in front of the platform', () => {
     emulator.faults.failAll({ status: 503 }, 'login');
     await failLoginsUntilOpen();
 
-    await sleep(RESET_MS + 50);
+    fixture.emulator.clock.advance(RESET_MS);
     expect(platform.breakerState()).toBe('half-open');
     expect((await platformErrorOf(login(200))).code).toBe('PLATFORM_UNAVAILABLE');
     expect(platform.breakerState()).toBe('open');
@@ -122,15 +122,16 @@ describe('circuit breaker in front of the platform', () => {
     for (let i = 0; i < 3; i += 1) sessions.push((await platform.bridge.onLogin(`sid-${i}`, { id: `u${i}`, name: `Reader ${i}` }))!);
     emulator.faults.failAll({ status: 503 });
     for (let i = 0; i < 3; i += 1) await platform.bridge.onLogout(`sid-${i}`);
-    await failLoginsUntilOpen();
+    // The queued logouts fall due first; then the circuit opens, its cool-down counted from there.
     emulator.clock.advance(60_000);
+    await failLoginsUntilOpen();
 
     const callsWhileOpen = emulator.stats().calls.logout;
     await expect(platform.bridge.deliverPendingLogouts()).resolves.toEqual({ delivered: 0, remaining: 3 });
     expect(emulator.stats().calls.logout).toBe(callsWhileOpen);
 
     emulator.faults.failAll(null);
-    await sleep(RESET_MS + 50);
+    fixture.emulator.clock.advance(RESET_MS);
     await expect(platform.bridge.deliverPendingLogouts()).resolves.toEqual({ delivered: 3, remaining: 0 });
     expect(platform.breakerState()).toBe('closed');
     for (const { session } of sessions) expect(emulator.sessionInfo(session)!.alive).toBe(false);

@@ -96,9 +96,5 @@ export function expectNoSecretIn(text: string, secrets: readonly string[] = SECR
   for (const secret of secrets) expect(text).not.toContain(secret);
 }
 
-/** Waits (in real time) for opossum's reset timer, which runs on the wall clock. */
-export function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
-}
 
 export const HOUR = 60 * 60 * 1000;
