@@ -13,6 +13,12 @@ export interface Config {
   readonly databaseUrl: string;
   readonly sessionStore: 'sqlite' | 'redis';
   readonly redisUrl: string | undefined;
+  /** every Redis key of this site starts with it: several sites can share one Redis */
+  readonly redisKeyPrefix: string;
+  /** how often bridge rows are checked against the session store (one instance per period) */
+  readonly reconcileEveryMs: number;
+  /** SIGTERM's overall deadline: past it the process exits non-zero, whatever is pending */
+  readonly shutdownTimeoutMs: number;
   /** unset outside production: server.ts then keeps a generated one in the data folder */
   readonly sessionSecret: string | undefined;
   readonly sessionIdleMs: number;
@@ -65,6 +71,9 @@ const schema = z.object({
     .refine((v) => /^sqlite:.+/.test(v) || /^postgres(ql)?:\/\/.+/.test(v), 'must be sqlite:<path> or postgres://...'),
   SESSION_STORE: z.enum(['sqlite', 'redis']).default('sqlite'),
   REDIS_URL: z.string().regex(/^rediss?:\/\/.+/, 'must be redis://...').optional(),
+  REDIS_KEY_PREFIX: z.string().regex(/^[A-Za-z0-9_.:-]{0,64}$/, 'letters, digits and _ . : - only, at most 64').default(''),
+  RECONCILE_INTERVAL_SECONDS: positiveInt(600),
+  SHUTDOWN_TIMEOUT_SECONDS: positiveInt(10),
   SESSION_SECRET: z.string().min(32, 'must be at least 32 characters').optional(),
   SESSION_IDLE_MINUTES: positiveInt(7 * 24 * 60),
   HOOK_SECRET: z.string().min(32, 'must be at least 32 characters').optional(),
@@ -123,6 +132,9 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
     databaseUrl: e.DATABASE_URL,
     sessionStore: e.SESSION_STORE,
     redisUrl: e.REDIS_URL,
+    redisKeyPrefix: e.REDIS_KEY_PREFIX,
+    reconcileEveryMs: e.RECONCILE_INTERVAL_SECONDS * 1000,
+    shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_SECONDS * 1000,
     sessionSecret: e.SESSION_SECRET,
     sessionIdleMs: e.SESSION_IDLE_MINUTES * 60_000,
     hookSecret: e.HOOK_SECRET,

@@ -33,6 +33,10 @@ export const ERROR_STATUS = {
   TOKEN_INVALID_SCOPE: 502,
   TOKEN_UNSUPPORTED_GRANT: 502,
   TOKEN_REJECTED: 502,
+  // the site's own stores: a moment's outage, answered fast rather than hung
+  DATABASE_UNAVAILABLE: 503,
+  SESSION_STORE_UNAVAILABLE: 503,
+  RATE_LIMIT_UNAVAILABLE: 503,
   // start-up and everything else
   CONFIG_INVALID: 500,
   INTERNAL: 500,

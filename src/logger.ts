@@ -33,7 +33,10 @@ export function createLogger(options: { level?: string; destination?: pino.Desti
     redact: { paths: REDACTED_PATHS, censor: '[redacted]' },
     base: undefined,
   };
-  return options.destination ? pino(config, options.destination) : pino(config);
+  // Synchronous writes to stdout: a line is out before the next statement runs, and nothing is
+  // left to flush at exit. pino's asynchronous stdout flushes at exit in a loop that retries
+  // every error, so a broken pipe (a log reader that went away) would hang the process forever.
+  return pino(config, options.destination ?? pino.destination({ dest: 1, sync: true }));
 }
 
 /** A logger that keeps every line in memory: tests read it to prove no secret was logged. */

@@ -8,14 +8,12 @@ import { startEmulator, type RunningEmulator } from './emulator';
 import { openSite, type Site } from './site';
 import { ensureSessionSecret } from './store/session-secret';
 
-/** How often queued platform logouts are retried. */
-const DELIVERY_INTERVAL_MS = 5_000;
-/** Rows of ended and long-expired host sessions are forgotten this often. */
-const PRUNE_INTERVAL_MS = 15 * 60_000;
-/** How long SIGTERM waits for in-flight requests before closing the stores regardless. */
-const DRAIN_TIMEOUT_MS = 10_000;
+/** The part of the shutdown deadline given to in-flight requests; the rest is for closing the stores. */
+const DRAIN_SHARE = 0.6;
 
 async function main(): Promise<void> {
+  // A log reader that went away (EPIPE) must neither crash nor stall the site: its output is lost.
+  for (const stream of [process.stdout, process.stderr]) stream.on('error', () => undefined);
   if (fs.existsSync('.env')) process.loadEnvFile('.env');
   let config: Config;
   try {
@@ -40,6 +38,8 @@ async function main(): Promise<void> {
     logger,
     databaseUrl: config.databaseUrl,
     redisUrl: config.sessionStore === 'redis' ? config.redisUrl : undefined,
+    redisKeyPrefix: config.redisKeyPrefix,
+    schedule: { reconcileEveryMs: config.reconcileEveryMs },
     platform: { baseUrl: platform.apiUrl, siteId: platform.siteId, apiKey: platform.apiKey, embedSrc: platform.embedSrc, timeoutMs: platform.timeoutMs },
     sessionSecret: config.sessionSecret ?? ensureSessionSecret(config.dataDir),
     sessionIdleMs: config.sessionIdleMs,
@@ -62,29 +62,35 @@ async function main(): Promise<void> {
   logger.info({ url: `http://${config.host}:${port}`, platform: config.platform.mode }, 'site listening');
   process.stdout.write(`The Harbour Ledger is at http://${config.host}:${port}/` + (emulator ? ` (platform emulator at ${emulator.url})` : '') + '\n');
 
-  const delivery = setInterval(() => void site.platform.bridge.deliverPendingLogouts().catch(() => undefined), DELIVERY_INTERVAL_MS);
-  delivery.unref();
-  const pruning = setInterval(() => void site.platform.bridge.pruneSessions().catch(() => undefined), PRUNE_INTERVAL_MS);
-  pruning.unref();
+  site.jobs.start();
 
   let stopping = false;
   const stop = (signal: string) => {
-    if (stopping) return;
+    // A second signal means "now": an operator who pressed Ctrl-C twice is not kept waiting.
+    if (stopping) process.exit(1);
     stopping = true;
-    logger.info({ signal }, 'shutting down: draining requests');
-    clearInterval(delivery);
-    clearInterval(pruning);
-    void shutdown(server, site, emulator, logger).then(() => process.exit(0));
+    logger.info({ signal, deadlineMs: config.shutdownTimeoutMs }, 'shutting down: draining requests');
+    // Whatever is still pending at the deadline (a hung store, a request that never ends),
+    // the process exits; a supervisor then sees a non-zero code and the log line says why.
+    const deadline = setTimeout(() => {
+      logger.error({ code: 'SHUTDOWN_TIMEOUT' }, 'shutdown did not finish in time; exiting');
+      process.exit(1);
+    }, config.shutdownTimeoutMs);
+    deadline.unref();
+    void shutdown(server, site, emulator, logger, config.shutdownTimeoutMs * DRAIN_SHARE).then(
+      () => process.exit(0),
+      () => process.exit(1),
+    );
   };
   process.on('SIGTERM', () => stop('SIGTERM'));
   process.on('SIGINT', () => stop('SIGINT'));
 }
 
-/** Stop accepting, let in-flight requests finish (bounded), then close the stores. */
-async function shutdown(server: http.Server, site: Site, emulator: (RunningEmulator & object) | undefined, logger: Logger): Promise<void> {
+/** Stop accepting, let in-flight requests finish (bounded), then stop the jobs and close the stores. */
+async function shutdown(server: http.Server, site: Site, emulator: (RunningEmulator & object) | undefined, logger: Logger, drainMs: number): Promise<void> {
   const drained = new Promise<void>((resolve) => server.close(() => resolve()));
   server.closeIdleConnections();
-  const timer = setTimeout(() => server.closeAllConnections(), DRAIN_TIMEOUT_MS);
+  const timer = setTimeout(() => server.closeAllConnections(), drainMs);
   await drained;
   clearTimeout(timer);
   await site.close();

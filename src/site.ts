@@ -9,6 +9,7 @@ import { createRateLimits } from './auth/rate-limits';
 import { createPlatform, type Platform, type PlatformOptions } from './platform';
 import { openDatabase, type Database } from './store/database';
 import { openDatabaseSessionStore, openRedisSessionStore, type SessionStoreHandle } from './store/session-stores';
+import { createBackgroundJobs, type BackgroundJobs, type JobSchedule } from './background-jobs';
 
 export interface SiteOptions {
   clock: Clock;
@@ -16,6 +17,10 @@ export interface SiteOptions {
   databaseUrl: string;
   /** unset: sessions live in the database */
   redisUrl?: string | undefined;
+  /** every Redis key of this site starts with it (sessions, rate limits). Default none. */
+  redisKeyPrefix?: string | undefined;
+  /** background jobs' periods; the caller starts them (`site.jobs.start()`) */
+  schedule?: Partial<JobSchedule> | undefined;
   platform: { baseUrl: string; siteId: string; apiKey: string; embedSrc: string; timeoutMs: number; options?: PlatformOptions };
   sessionSecret: string;
   sessionIdleMs: number;
@@ -33,6 +38,8 @@ export interface Site {
   sessions: SessionStoreHandle;
   platform: Platform;
   metrics: Registry;
+  /** queued logouts, pruning, reconciliation: not started until `jobs.start()` */
+  jobs: BackgroundJobs;
   close(): Promise<void>;
 }
 
@@ -44,15 +51,15 @@ export async function openSite(options: SiteOptions): Promise<Site> {
     for (const close of opened.reverse()) await close().catch(() => undefined);
   };
   try {
-    const database = await openDatabase(options.databaseUrl);
+    const database = await openDatabase(options.databaseUrl, { logger });
     opened.push(() => database.close());
 
     const sessions = options.redisUrl
-      ? await openRedisSessionStore(options.redisUrl, options.sessionIdleMs)
+      ? await openRedisSessionStore(options.redisUrl, options.sessionIdleMs, options.redisKeyPrefix)
       : openDatabaseSessionStore(database, clock, options.sessionIdleMs);
     opened.push(() => sessions.close());
 
-    const rateLimits = await createRateLimits(options.rateLimits, { raw: database.raw, redis: sessions.redis });
+    const rateLimits = await createRateLimits(options.rateLimits, { raw: database.raw, redis: sessions.redis, redisKeyPrefix: sessions.redisKeyPrefix });
 
     const metrics = new Registry();
     if (options.processMetrics) collectDefaultMetrics({ register: metrics });
@@ -70,6 +77,16 @@ export async function openSite(options: SiteOptions): Promise<Site> {
       registry: metrics,
     });
     opened.push(() => platform.close());
+
+    const jobs = createBackgroundJobs({
+      clock,
+      logger,
+      db: database.db,
+      bridge: platform.bridge,
+      hostSessionExists: (sid) => sessions.exists(sid),
+      schedule: options.schedule,
+    });
+    opened.push(() => jobs.stop());
 
     const app = createApp({
       clock,
@@ -96,7 +113,7 @@ export async function openSite(options: SiteOptions): Promise<Site> {
       },
     });
 
-    return { app, database, sessions, platform, metrics, close: closeAll };
+    return { app, database, sessions, platform, metrics, jobs, close: closeAll };
   } catch (error) {
     await closeAll();
     throw error;

@@ -1,11 +1,14 @@
 import {
   RateLimiterPostgres,
+  RateLimiterRes,
   RateLimiterRedis,
   RateLimiterSQLite,
   type RateLimiterAbstract,
   type IRateLimiterStoreOptions,
 } from 'rate-limiter-flexible';
 import type { RateLimitConfig } from '../config';
+import { AppError } from '../errors';
+import { withDeadline } from '../store/deadline';
 import type { RawClient } from '../store/database';
 import type { RedisClient } from '../store/session-stores';
 
@@ -22,12 +25,22 @@ export interface RateLimits {
 const FIFTEEN_MINUTES = 15 * 60;
 const ONE_HOUR = 60 * 60;
 
+/** A limiter's store that does not answer within this is treated as down. */
+const STORE_TIMEOUT_MS = 1_000;
+
 export async function createRateLimits(
   limits: RateLimitConfig,
-  store: { raw: RawClient; redis?: RedisClient | undefined },
+  store: { raw: RawClient; redis?: RedisClient | undefined; redisKeyPrefix?: string | undefined },
 ): Promise<RateLimits> {
-  const make = (keyPrefix: string, points: number, duration: number) =>
-    createLimiter(store, { keyPrefix, points, duration, tableName: 'rate_limits_' + keyPrefix });
+  const make = async (keyPrefix: string, points: number, duration: number) =>
+    failClosed(
+      await createLimiter(store, {
+        keyPrefix: store.redis ? `${store.redisKeyPrefix ?? ''}${keyPrefix}` : keyPrefix,
+        points,
+        duration,
+        tableName: 'rate_limits_' + keyPrefix,
+      }),
+    );
   const [loginPerAccount, loginPerIp, registerPerIp] = await Promise.all([
     make('login_account', limits.loginPerAccount, FIFTEEN_MINUTES),
     make('login_ip', limits.loginPerIp, FIFTEEN_MINUTES),
@@ -54,4 +67,22 @@ function createLimiter(
         ? new RateLimiterSQLite({ ...base, storeType: 'better-sqlite3' } as IRateLimiterStoreOptions, done)
         : new RateLimiterPostgres(base, done);
   });
+}
+
+/**
+ * A limiter whose store is down or frozen must not wave guesses through: every call is bounded,
+ * and a store failure (anything but the limiter's own "over the limit" answer) becomes a 503
+ * that refuses the attempt. Counting resumes by itself when the store is back.
+ */
+function failClosed(limiter: RateLimiterAbstract): RateLimiterAbstract {
+  const unavailable = (cause?: unknown) => new AppError('RATE_LIMIT_UNAVAILABLE', 'Sign-in is briefly unavailable. Please try again in a moment.', { cause });
+  for (const method of ['consume', 'penalty', 'reward', 'get', 'set', 'block', 'delete'] as const) {
+    const original = (limiter[method] as (...args: unknown[]) => Promise<unknown>).bind(limiter);
+    (limiter as unknown as Record<string, unknown>)[method] = (...args: unknown[]) =>
+      withDeadline(original(...args), STORE_TIMEOUT_MS, () => unavailable()).catch((rejection: unknown) => {
+        if (rejection instanceof RateLimiterRes || rejection instanceof AppError) throw rejection;
+        throw unavailable(rejection);
+      });
+  }
+  return limiter;
 }

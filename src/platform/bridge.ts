@@ -1,4 +1,5 @@
-import type { Kysely, Selectable, Transaction } from 'kysely';
+import { randomUUID } from 'node:crypto';
+import type { ExpressionBuilder, Kysely, Selectable, Transaction } from 'kysely';
 import type { Clock } from '../clock';
 import { PlatformError, isAppError } from '../errors';
 import type { Logger } from '../logger';
@@ -30,6 +31,12 @@ export interface Bridge {
   hasEnded(hostSessionId: string): Promise<boolean>;
   /** Forgets rows of ended host sessions and of host sessions long expired; returns how many. */
   pruneSessions(): Promise<number>;
+  /**
+   * Ends the rows whose host session the session store no longer has (a flushed or restarted
+   * Redis, an expired database session) and queues their platform logouts. `hostSessionExists`
+   * must answer false only when it is sure: an error stops the pass and nothing is ended.
+   */
+  reconcile(hostSessionExists: (hostSessionId: string) => Promise<boolean>): Promise<{ checked: number; ended: number }>;
   status(): Promise<{ circuit: CircuitState; pendingLogouts: number }>;
 }
 
@@ -48,6 +55,15 @@ export interface BridgeOptions {
   pendingLogoutTtlMs?: number | undefined;
   /** Queued logouts tried per deliverPendingLogouts() call. Default 100. */
   deliveryBatchSize?: number | undefined;
+  /**
+   * How long an instance's claim on a queued logout holds before another instance may take the
+   * row over: longer than any platform call can take. Default 60 s.
+   */
+  deliveryLeaseMs?: number | undefined;
+  /** reconcile() leaves rows active this recently alone: their session may not be saved yet. Default 5 min. */
+  reconcileGraceMs?: number | undefined;
+  /** Rows reconcile() checks per pass at most; the next pass goes on from there. Default 10,000. */
+  reconcileBatchSize?: number | undefined;
   /**
    * A row no page view has touched for this long belongs to a host session that has expired
    * without a logout, and is pruned. Default 7 days and 12 hours: the site passes its own idle
@@ -91,6 +107,9 @@ function resolveOptions(options: BridgeOptions = {}): Required<BridgeOptions> {
     activityWriteIntervalMs: options.activityWriteIntervalMs ?? 60_000,
     pendingLogoutTtlMs: options.pendingLogoutTtlMs ?? platformIdleMs,
     deliveryBatchSize: options.deliveryBatchSize ?? 100,
+    deliveryLeaseMs: options.deliveryLeaseMs ?? 60_000,
+    reconcileGraceMs: options.reconcileGraceMs ?? 5 * 60_000,
+    reconcileBatchSize: options.reconcileBatchSize ?? 10_000,
     forgetAfterMs: options.forgetAfterMs ?? 7 * 24 * HOUR + platformIdleMs,
   };
   for (const [name, value] of Object.entries(resolved)) {
@@ -146,7 +165,8 @@ export function createBridge(deps: BridgeDeps): Bridge {
 
   /** Per host session, the login under way: concurrent page views share it instead of each logging in. */
   const loginsUnderWay = new Map<string, Promise<LoginOutcome>>();
-  const deliveriesUnderWay = new Set<string>();
+  /** Where the next reconcile() pass goes on from. */
+  let reconcileCursor = '';
 
   const backoff = (failures: number) => Math.min(options.retryMaxMs, options.retryBaseMs * 2 ** Math.min(failures - 1, 30));
   // Only for showing a session: the embed keeps a session alive on the platform without the
@@ -176,7 +196,7 @@ export function createBridge(deps: BridgeDeps): Bridge {
   async function queueLogout(trx: Db, session: string, now: number): Promise<void> {
     await trx
       .insertInto('pending_logouts')
-      .values({ platform_session: session, attempts: 0, next_attempt_at: now, created_at: now })
+      .values({ platform_session: session, attempts: 0, next_attempt_at: now, created_at: now, claim_token: null, claimed_until: null })
       .onConflict((oc) => oc.column('platform_session').doNothing())
       .execute();
   }
@@ -289,39 +309,71 @@ export function createBridge(deps: BridgeDeps): Bridge {
     return { platform: usableSession(await readRow(hostSessionId), user, now), replaced };
   }
 
-  /** One logout to the platform; the outbox row goes once it is delivered or pointless. */
-  async function deliver(session: string): Promise<'delivered' | 'dropped' | 'kept' | 'busy'> {
-    if (deliveriesUnderWay.has(session)) return 'busy';
-    deliveriesUnderWay.add(session);
+  /**
+   * Claims queued logouts for this caller: rows that are due (or just the ones named) and that
+   * no other instance holds. One conditional UPDATE: of several instances claiming at once, each
+   * row goes to exactly one, because the claim condition is checked again on the row it writes.
+   */
+  async function claim(which: { due: number } | { session: string }): Promise<{ token: string; sessions: string[] }> {
+    const now = clock.now();
+    const token = randomUUID();
+    const unclaimed = (eb: ExpressionBuilder<DatabaseSchema, 'pending_logouts'>) =>
+      eb.or([eb('claimed_until', 'is', null), eb('claimed_until', '<=', now)]);
+    let update = db
+      .updateTable('pending_logouts')
+      .set({ claim_token: token, claimed_until: now + options.deliveryLeaseMs })
+      .where(unclaimed);
+    update =
+      'session' in which
+        ? update.where('platform_session', '=', which.session)
+        : update.where('platform_session', 'in', (eb) =>
+            eb
+              .selectFrom('pending_logouts')
+              .select('platform_session')
+              .where('next_attempt_at', '<=', now)
+              .where(unclaimed)
+              .orderBy('next_attempt_at')
+              .limit(which.due),
+          );
+    const rows = await update.returning('platform_session').execute();
+    return { token, sessions: rows.map((row) => row.platform_session) };
+  }
+
+  /** One claimed logout to the platform; the outbox row goes once it is delivered or pointless. */
+  async function deliverClaimed(session: string, token: string): Promise<'delivered' | 'dropped' | 'kept'> {
+    const ours = () => db.deleteFrom('pending_logouts').where('platform_session', '=', session).where('claim_token', '=', token).execute();
     try {
-      try {
-        await accounts.logout(session);
-      } catch (error) {
-        if (nothingToLogOut(error)) {
-          await db.deleteFrom('pending_logouts').where('platform_session', '=', session).execute();
-          metrics?.logouts.inc({ outcome: 'dropped' });
-          logFailure('platform logout refused; nothing left to log out', error);
-          return 'dropped';
-        }
-        const row = await db.selectFrom('pending_logouts').select('attempts').where('platform_session', '=', session).executeTakeFirst();
-        if (row) {
-          const attempts = row.attempts + 1;
-          await db
-            .updateTable('pending_logouts')
-            .set({ attempts, next_attempt_at: clock.now() + backoff(attempts) })
-            .where('platform_session', '=', session)
-            .execute();
-        }
-        metrics?.logouts.inc({ outcome: outcomeOf(error) });
-        logFailure('platform logout failed; kept for a retry', error, { attempts: (row?.attempts ?? 0) + 1 });
-        return 'kept';
+      await accounts.logout(session);
+    } catch (error) {
+      if (nothingToLogOut(error)) {
+        await ours();
+        metrics?.logouts.inc({ outcome: 'dropped' });
+        logFailure('platform logout refused; nothing left to log out', error);
+        return 'dropped';
       }
-      await db.deleteFrom('pending_logouts').where('platform_session', '=', session).execute();
-      metrics?.logouts.inc({ outcome: 'ok' });
-      return 'delivered';
-    } finally {
-      deliveriesUnderWay.delete(session);
+      const row = await db.selectFrom('pending_logouts').select('attempts').where('platform_session', '=', session).where('claim_token', '=', token).executeTakeFirst();
+      if (row) {
+        const attempts = row.attempts + 1;
+        await db
+          .updateTable('pending_logouts')
+          .set({ attempts, next_attempt_at: clock.now() + backoff(attempts), claim_token: null, claimed_until: null })
+          .where('platform_session', '=', session)
+          .where('claim_token', '=', token)
+          .execute();
+      }
+      metrics?.logouts.inc({ outcome: outcomeOf(error) });
+      logFailure('platform logout failed; kept for a retry', error, { attempts: (row?.attempts ?? 0) + 1 });
+      return 'kept';
     }
+    await ours();
+    metrics?.logouts.inc({ outcome: 'ok' });
+    return 'delivered';
+  }
+
+  /** A logout just queued, sent now unless another instance has already claimed it. */
+  async function deliverNow(session: string): Promise<void> {
+    const { token, sessions } = await claim({ session });
+    if (sessions.length === 1) await deliverClaimed(session, token);
   }
 
   /**
@@ -347,6 +399,16 @@ export function createBridge(deps: BridgeDeps): Bridge {
     }
     for (const row of ended) if (row.platform_session) await queueLogout(trx, row.platform_session, now);
     return ended;
+  }
+
+  /** Hands claimed rows back untouched. */
+  async function release(sessions: string[], token: string): Promise<void> {
+    await db
+      .updateTable('pending_logouts')
+      .set({ claim_token: null, claimed_until: null })
+      .where('platform_session', 'in', sessions)
+      .where('claim_token', '=', token)
+      .execute();
   }
 
   metrics?.watchPendingLogouts(countPending);
@@ -375,7 +437,7 @@ export function createBridge(deps: BridgeDeps): Bridge {
       checkUser(user);
       const outcome = await startLogin(hostSessionId, () => loginToPlatform(hostSessionId, user, 'profile'));
       // The old session showed the old name: log it out now rather than at the next delivery run.
-      if (outcome.replaced) await deliver(outcome.replaced);
+      if (outcome.replaced) await deliverNow(outcome.replaced);
       return outcome.platform;
     },
 
@@ -384,14 +446,14 @@ export function createBridge(deps: BridgeDeps): Bridge {
       await loginsUnderWay.get(hostSessionId)?.catch(() => null);
       const now = clock.now();
       const session = await db.transaction().execute(async (trx) => (await endRows(trx, { hostSessionId }, now))[0]?.platform_session ?? null);
-      if (session) await deliver(session);
+      if (session) await deliverNow(session);
     },
 
     async logoutUser(hostUserId) {
       if (typeof hostUserId !== 'string' || hostUserId === '') throw new TypeError('logoutUser needs a host user id');
       const now = clock.now();
       const rows = await db.transaction().execute((trx) => endRows(trx, { hostUserId }, now));
-      await Promise.all(rows.flatMap((row) => (row.platform_session ? [deliver(row.platform_session)] : [])));
+      await Promise.all(rows.flatMap((row) => (row.platform_session ? [deliverNow(row.platform_session)] : [])));
       return { hostSessionIds: rows.map((row) => row.host_sid) };
     },
 
@@ -407,24 +469,23 @@ export function createBridge(deps: BridgeDeps): Bridge {
       }
       let delivered = 0;
       // An open circuit would refuse every call: leave the rows on their schedule.
-      if (circuit() !== 'open') {
-        const due = await db
-          .selectFrom('pending_logouts')
-          .select('platform_session')
-          .where('next_attempt_at', '<=', now)
-          .orderBy('next_attempt_at')
-          .limit(options.deliveryBatchSize)
-          .execute();
+      while (circuit() !== 'open') {
+        // Half-open lets one trial call through: claim one, not a batch the breaker would refuse.
+        const wanted = circuit() === 'closed' ? options.deliveryBatchSize : 1;
+        const { token, sessions } = await claim({ due: wanted });
+        if (sessions.length === 0) break;
         let next = 0;
-        while (next < due.length) {
+        while (next < sessions.length) {
           const state = circuit();
           if (state === 'open') break;
-          // Half-open lets one trial call through: send one, not a batch the breaker would refuse.
-          const batch = due.slice(next, next + (state === 'closed' ? DELIVERY_CONCURRENCY : 1));
+          const batch = sessions.slice(next, next + (state === 'closed' ? DELIVERY_CONCURRENCY : 1));
           next += batch.length;
-          const results = await Promise.all(batch.map((row) => deliver(row.platform_session)));
+          const results = await Promise.all(batch.map((session) => deliverClaimed(session, token)));
           delivered += results.filter((result) => result === 'delivered').length;
         }
+        // What the circuit kept from being sent goes back for the next run, or for another instance.
+        if (next < sessions.length) await release(sessions.slice(next), token);
+        if (sessions.length < wanted) break;
       }
       return { delivered, remaining: await countPending() };
     },
@@ -448,6 +509,39 @@ export function createBridge(deps: BridgeDeps): Bridge {
         for (const row of abandoned) if (row.platform_session) await queueLogout(trx, row.platform_session, now);
         return Number(tombstones.numDeletedRows) + abandoned.length;
       });
+    },
+
+    async reconcile(hostSessionExists) {
+      const now = clock.now();
+      let checked = 0;
+      let ended = 0;
+      const pageSize = Math.min(200, options.reconcileBatchSize);
+      while (checked < options.reconcileBatchSize) {
+        const page = await db
+          .selectFrom('bridge_sessions')
+          .select('host_sid')
+          .where('host_sid', '>', reconcileCursor)
+          .where('ended_at', 'is', null)
+          .where('last_activity_at', '<=', now - options.reconcileGraceMs)
+          .orderBy('host_sid')
+          .limit(pageSize)
+          .execute();
+        // Any answer but a sure "no" (an error, a timeout) ends the pass with nothing ended.
+        const exists = await Promise.all(page.map((row) => hostSessionExists(row.host_sid)));
+        for (const [i, row] of page.entries()) {
+          if (exists[i]) continue;
+          const session = await db.transaction().execute(async (trx) => (await endRows(trx, { hostSessionId: row.host_sid }, now))[0]?.platform_session ?? null);
+          if (session) ended += 1;
+        }
+        checked += page.length;
+        if (page.length < pageSize) {
+          reconcileCursor = '';
+          break;
+        }
+        reconcileCursor = page[page.length - 1]!.host_sid;
+      }
+      if (ended > 0) logger.info({ ended }, 'host sessions gone from the session store: their platform sessions are queued for logout');
+      return { checked, ended };
     },
 
     async status() {

@@ -6,6 +6,7 @@ import { withStatementCache } from './statement-cache';
 import { Pool, types as pgTypes } from 'pg';
 import { migrateToLatest } from './migrations';
 import type { DatabaseSchema } from './schema';
+import type { Logger } from '../logger';
 
 export type Dialect = 'sqlite' | 'postgres';
 
@@ -23,12 +24,33 @@ export interface Database {
 
 const INT8_OID = 20;
 
+export interface OpenDatabaseOptions {
+  /** where a dropped idle PostgreSQL connection is reported; it is never fatal */
+  logger?: Logger | undefined;
+  /** how the site's connections are named in pg_stat_activity. Default `vf-login-bridge`. */
+  applicationName?: string | undefined;
+}
+
+/**
+ * Bounds on every wait for PostgreSQL, so an outage is a fast, clear 503 and never a hang:
+ * a connection (new or from the busy pool) within 2 s, a statement within 5 s on the server,
+ * an answer within 6 s on the client (a server that has vanished from the network).
+ */
+export const POSTGRES_LIMITS = {
+  poolSize: 10,
+  connectTimeoutMs: 2_000,
+  statementTimeoutMs: 5_000,
+  queryTimeoutMs: 6_000,
+  idleInTransactionMs: 10_000,
+  idleConnectionMs: 30_000,
+} as const;
+
 /**
  * Opens `sqlite:<path>` or `postgres://...`, runs migrations, and returns one Kysely instance:
  * the rest of the code has a single query path for both.
  */
-export async function openDatabase(url: string): Promise<Database> {
-  const { db, raw } = url.startsWith('sqlite:') ? openSqlite(url.slice('sqlite:'.length)) : openPostgres(url);
+export async function openDatabase(url: string, options: OpenDatabaseOptions = {}): Promise<Database> {
+  const { db, raw } = url.startsWith('sqlite:') ? openSqlite(url.slice('sqlite:'.length)) : openPostgres(url, options);
   const dialect = raw.dialect;
   try {
     await migrateToLatest(db as Kysely<unknown>, dialect);
@@ -64,15 +86,27 @@ function openSqlite(file: string): Opened {
   return { db, raw: { dialect: 'sqlite', client: sqlite } };
 }
 
-function openPostgres(url: string): Opened {
+function openPostgres(url: string, options: OpenDatabaseOptions): Opened {
   // Times are bigint columns; read them as numbers (ms since the epoch fit in 2^53) for this pool only.
   const pool = new Pool({
     connectionString: url,
-    max: 10,
+    application_name: options.applicationName ?? 'vf-login-bridge',
+    max: POSTGRES_LIMITS.poolSize,
+    connectionTimeoutMillis: POSTGRES_LIMITS.connectTimeoutMs,
+    statement_timeout: POSTGRES_LIMITS.statementTimeoutMs,
+    query_timeout: POSTGRES_LIMITS.queryTimeoutMs,
+    idle_in_transaction_session_timeout: POSTGRES_LIMITS.idleInTransactionMs,
+    idleTimeoutMillis: POSTGRES_LIMITS.idleConnectionMs,
+    keepAlive: true,
     types: {
       getTypeParser: ((oid: number, format?: 'text' | 'binary') =>
         oid === INT8_OID ? (value: string) => Number(value) : pgTypes.getTypeParser(oid, format)) as typeof pgTypes.getTypeParser,
     },
+  });
+  // An idle connection the server ended (a restart, a failover, an idle timeout) is reported here
+  // and simply replaced by the next checkout; with no listener it would crash the process.
+  pool.on('error', (error: Error & { code?: string }) => {
+    options.logger?.warn({ code: 'DATABASE_UNAVAILABLE', pgCode: error.code, reason: error.message }, 'an idle database connection was dropped; the pool replaces it');
   });
   const db = new Kysely<DatabaseSchema>({ dialect: new PostgresDialect({ pool }) });
   return { db, raw: { dialect: 'postgres', client: pool } };

@@ -66,12 +66,29 @@ function migrations(dialect: Dialect): Record<string, Migration> {
         await db.schema.alterTable('bridge_sessions').addColumn('ended_at', time).execute();
       },
     },
+    '003_outbox_claims_and_job_leases': {
+      async up(db: Kysely<unknown>) {
+        // A queued logout is claimed by one instance before it is sent (docs/architecture.md).
+        await db.schema.alterTable('pending_logouts').addColumn('claim_token', 'text').execute();
+        await db.schema.alterTable('pending_logouts').addColumn('claimed_until', time).execute();
+        await db.schema.createIndex('pending_logouts_next_attempt_at').on('pending_logouts').column('next_attempt_at').execute();
+        await db.schema
+          .createTable('job_leases')
+          .addColumn('name', 'text', (c) => c.primaryKey())
+          .addColumn('holder', 'text', (c) => c.notNull())
+          .addColumn('lease_until', time, (c) => c.notNull())
+          .execute();
+      },
+    },
   };
 }
 
 export async function migrateToLatest(db: Kysely<unknown>, dialect: Dialect): Promise<void> {
   const provider: MigrationProvider = { getMigrations: async () => migrations(dialect) };
-  const { error } = await new Migrator({ db, provider }).migrateToLatest();
+  // Kysely looks for its own tables in every schema unless told which: with another schema of the
+  // same database holding them (a second site, a test run), it would skip creating them here.
+  const schema = dialect === 'postgres' ? (await sql<{ schema: string }>`select current_schema() as schema`.execute(db)).rows[0]?.schema : undefined;
+  const { error } = await new Migrator({ db, provider, ...(schema ? { migrationTableSchema: schema } : {}) }).migrateToLatest();
   if (error) throw error;
   // Readiness probes and tests rely on the schema being complete after this resolves.
   await sql`select 1`.execute(db);

@@ -40,6 +40,17 @@ export interface PendingLogoutsTable {
   attempts: number;
   next_attempt_at: number;
   created_at: number;
+  /** the claim of the instance sending it now: only that claim may delete or reschedule the row */
+  claim_token: string | null;
+  /** another instance may take the row over after this (its claimer crashed or hung) */
+  claimed_until: number | null;
+}
+
+/** Background jobs that exactly one instance runs per period (pruning, reconciliation). */
+export interface JobLeasesTable {
+  name: string;
+  holder: string;
+  lease_until: number;
 }
 
 export interface HookReplaysTable {
@@ -53,4 +64,5 @@ export interface DatabaseSchema {
   bridge_sessions: BridgeSessionsTable;
   pending_logouts: PendingLogoutsTable;
   hook_replays: HookReplaysTable;
+  job_leases: JobLeasesTable;
 }

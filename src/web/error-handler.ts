@@ -1,6 +1,7 @@
 import type { ErrorRequestHandler, Request, RequestHandler, Response } from 'express';
 import { AppError, RateLimitedError, RequestError, type ErrorCode } from '../errors';
 import { wantsJson } from './negotiate';
+import { DatabaseUnavailableError, isDatabaseUnavailable } from '../store/unavailable';
 import type { Render } from './render';
 
 /** What body-parser and friends throw, by their `type`, as our codes and plain messages. */
@@ -17,6 +18,7 @@ const PARSER_ERRORS: Record<string, [ErrorCode, string]> = {
 
 export function toAppError(error: unknown): AppError {
   if (error instanceof AppError) return error;
+  if (isDatabaseUnavailable(error)) return new DatabaseUnavailableError(error);
   const e = error as { type?: unknown; status?: unknown; statusCode?: unknown } | null;
   const known = typeof e?.type === 'string' ? PARSER_ERRORS[e.type] : undefined;
   if (known) return new RequestError(known[0], known[1], { cause: error });
@@ -27,6 +29,8 @@ export function toAppError(error: unknown): AppError {
 
 export function sendError(req: Request, res: Response, render: Render, error: AppError): void {
   if (error instanceof RateLimitedError) res.setHeader('Retry-After', String(error.retryAfterSeconds));
+  // A store that is down for a moment: clients and proxies may try again shortly.
+  else if (error.status === 503) res.setHeader('Retry-After', '5');
   res.locals.errorCode = error.code;
   if (wantsJson(req)) {
     res.status(error.status).json({ error: { code: error.code, message: error.message } });

@@ -1,5 +1,9 @@
 import { Router } from 'express';
 import type { Registry } from 'prom-client';
+import { withDeadline } from '../store/deadline';
+
+/** A probe that has not answered by then counts as down: /readyz itself answers within about a second. */
+const CHECK_TIMEOUT_MS = 1_000;
 
 /** The platform's part of `/readyz`: reported, never a reason to be unready. */
 export interface PlatformReadiness {
@@ -18,7 +22,7 @@ export interface ReadinessChecks {
 
 async function check(probe: () => Promise<void>): Promise<{ ok: boolean }> {
   try {
-    await probe();
+    await withDeadline(probe(), CHECK_TIMEOUT_MS, () => new Error('no answer in time'));
     return { ok: true };
   } catch {
     return { ok: false };
@@ -40,7 +44,12 @@ export function createHealthRoutes(checks: ReadinessChecks, registry: Registry):
     const [database, sessionStore, platform] = await Promise.all([
       check(checks.database),
       check(checks.sessionStore),
-      checks.platform().catch(() => ({ ok: false, circuit: 'unknown', token: 'unknown', pendingLogouts: -1 })),
+      withDeadline(checks.platform(), CHECK_TIMEOUT_MS, () => new Error('no answer in time')).catch(() => ({
+        ok: false,
+        circuit: 'unknown',
+        token: 'unknown',
+        pendingLogouts: -1,
+      })),
     ]);
     const ready = database.ok && sessionStore.ok;
     res.setHeader('Cache-Control', 'no-store');

@@ -6,7 +6,7 @@ import { createPasswordHasher } from '../../src/auth/passwords';
 import { openSite, type Site, type SiteOptions } from '../../src/site';
 import type { PlatformOptions } from '../../src/platform';
 import { startTestEmulator, TEST_API_KEY, TEST_SITE_ID } from './emulator';
-import { makeTempDir } from './temp-database';
+import { createTestStores, type TestStores } from './backend';
 
 export const TEST_HOOK_SECRET = 'hook-secret-for-tests-0123456789abcdef';
 export const TEST_SESSION_SECRET = 'session-secret-for-tests-0123456789abcdef';
@@ -22,6 +22,8 @@ export interface TestSite {
   emulator: TestEmulator;
   clock: AdjustableClock;
   databaseUrl: string;
+  /** what the site runs on: the run's BACKEND, in stores of this site's own */
+  stores: TestStores;
   logLines: string[];
   agent(): TestAgent;
   /** builds a second site on the same database, emulator and clock: a restart */
@@ -35,13 +37,18 @@ export interface TestSiteOptions {
   platformOptions?: PlatformOptions;
   timeoutMs?: number;
   emulator?: TestEmulator;
-  databaseUrl?: string;
+  /** a restart's: the same stores again, which the first site's close() drops */
+  stores?: TestStores;
 }
 
-/** A whole site on a temp SQLite file, talking to the real emulator on 127.0.0.1 over HTTP. */
+/**
+ * A whole site on the run's backend (a temp SQLite file by default; see ./backend.ts), talking to
+ * the real emulator on 127.0.0.1 over HTTP.
+ */
 export async function startTestSite(options: TestSiteOptions = {}): Promise<TestSite> {
-  const temp = options.databaseUrl ? undefined : makeTempDir();
-  const databaseUrl = options.databaseUrl ?? `sqlite:${temp!.dir}/site.db`;
+  const ownsStores = !options.stores;
+  const stores = options.stores ?? (await createTestStores());
+  const databaseUrl = stores.databaseUrl;
   const emulator = options.emulator ?? (await startTestEmulator());
   const ownsEmulator = !options.emulator;
   const clock = emulator.clock;
@@ -51,6 +58,8 @@ export async function startTestSite(options: TestSiteOptions = {}): Promise<Test
     clock,
     logger,
     databaseUrl,
+    redisUrl: stores.redis?.url,
+    redisKeyPrefix: stores.redis?.keyPrefix,
     platform: {
       baseUrl: emulator.url,
       siteId: TEST_SITE_ID,
@@ -73,13 +82,14 @@ export async function startTestSite(options: TestSiteOptions = {}): Promise<Test
     emulator,
     clock,
     databaseUrl,
+    stores,
     logLines: lines,
     agent: () => request.agent(site.app),
-    restart: () => startTestSite({ ...options, emulator, databaseUrl }),
+    restart: () => startTestSite({ ...options, emulator, stores }),
     async close() {
       await site.close();
       if (ownsEmulator) await emulator.close();
-      temp?.remove();
+      if (ownsStores) await stores.drop();
     },
   };
   return testSite;

@@ -1,27 +1,21 @@
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import { openDatabase, type Database } from '../../src/store/database';
+import { createTestStores } from './backend';
 
-/** A fresh folder under the OS temp dir, removed by the returned cleanup. */
-export function makeTempDir(prefix = 'vf-bridge-'): { dir: string; remove: () => void } {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), prefix));
-  return { dir, remove: () => fs.rmSync(dir, { recursive: true, force: true }) };
-}
+export { makeTempDir } from './temp-dir';
 
-/** A real SQLite file in a temp folder, migrated; `close()` also deletes the folder. */
-export async function openTempDatabase(): Promise<Database & { file: string; url: string }> {
-  const { dir, remove } = makeTempDir();
-  const file = path.join(dir, 'site.db');
-  const url = `sqlite:${file}`;
-  const database = await openDatabase(url);
+/**
+ * A real database of the run's backend (a SQLite file in a temp folder, or a PostgreSQL schema
+ * of its own), migrated; `close()` also drops it.
+ */
+export async function openTempDatabase(): Promise<Database & { url: string }> {
+  const stores = await createTestStores();
+  const database = await openDatabase(stores.databaseUrl);
   return {
     ...database,
-    file,
-    url,
+    url: stores.databaseUrl,
     close: async () => {
       await database.close();
-      remove();
+      await stores.drop();
     },
   };
 }

@@ -147,7 +147,7 @@ describe('POST /hooks/logout and expired sessions', () => {
     const { userId } = await readerInTwoBrowsers();
     // One browser's host session has already gone (expired or cleared from the store).
     const { host_sid } = await t.site.database.db.selectFrom('bridge_sessions').select('host_sid').where('host_user_id', '=', userId).executeTakeFirstOrThrow();
-    await t.site.database.db.deleteFrom('sessions').where('sid', '=', host_sid).execute();
+    await new Promise<void>((resolve, reject) => t.site.sessions.store.destroy(host_sid, (err) => (err ? reject(err) : resolve())));
     const body = JSON.stringify({ userId });
     expect((await sendHook(body, signed(body)).expect(200)).body).toEqual({ loggedOut: 1 });
   });

@@ -278,7 +278,7 @@ describe('bridge: platform sessions for host sessions', () => {
 
       expect(await rowOf('sid-a')).toMatchObject(ENDED);
       expect(await pendingRows()).toEqual([
-        { platform_session: platform.session, attempts: 1, next_attempt_at: clock.now() + 5_000, created_at: clock.now() },
+        { platform_session: platform.session, attempts: 1, next_attempt_at: clock.now() + 5_000, created_at: clock.now(), claim_token: null, claimed_until: null },
       ]);
       expect(sessionInfo(platform.session)!.alive).toBe(true);
 

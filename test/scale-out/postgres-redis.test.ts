@@ -1,46 +1,23 @@
-import { randomBytes } from 'node:crypto';
-import { Client } from 'pg';
 import { embedTagOf, login, register } from '../helpers/browser-flow';
+import { createTestStores, type TestStores } from '../helpers/backend';
 import { describeIf, postgresUrl, redisUrl } from '../helpers/services';
 import { startTestSite, type TestSite } from '../helpers/site';
 
 const pg = postgresUrl();
 const redis = redisUrl();
 
-/** A schema of this run's own, so parallel and repeated runs never share tables. */
-async function withFreshSchema(url: string): Promise<{ url: string; drop: () => Promise<void> }> {
-  const schema = `t_${randomBytes(6).toString('hex')}`;
-  const admin = new Client({ connectionString: url });
-  await admin.connect();
-  await admin.query(`create schema ${schema}`);
-  await admin.end();
-  const scoped = new URL(url);
-  scoped.searchParams.set('options', `-c search_path=${schema}`);
-  return {
-    url: scoped.toString(),
-    drop: async () => {
-      const c = new Client({ connectionString: url });
-      await c.connect();
-      await c.query(`drop schema ${schema} cascade`);
-      await c.end();
-    },
-  };
-}
-
 describeIf(Boolean(pg && redis))('scale-out: PostgreSQL for users and bridge data, Redis for sessions', () => {
-  let schema: { url: string; drop: () => Promise<void> };
+  let stores: TestStores;
   let t: TestSite;
 
   beforeAll(async () => {
-    schema = await withFreshSchema(pg!);
-    t = await startTestSite({
-      databaseUrl: schema.url,
-      overrides: { redisUrl: redis, rateLimits: { loginPerAccount: 10, loginPerIp: 1000, registerPerIp: 1000 } },
-    });
+    // Whatever the run's BACKEND, this suite is about this pair.
+    stores = await createTestStores('postgres-redis');
+    t = await startTestSite({ stores, overrides: { rateLimits: { loginPerAccount: 10, loginPerIp: 1000, registerPerIp: 1000 } } });
   });
   afterAll(async () => {
     await t?.close();
-    await schema?.drop();
+    await stores?.drop();
   });
 
   it('runs the whole flow with the same code: register, embed tag, logout, platform session dead', async () => {
