@@ -6,7 +6,7 @@ import type { Logger } from './logger';
 import type { RateLimitConfig } from './config';
 import { createPasswordHasher, type PasswordHasher } from './auth/passwords';
 import { createRateLimits } from './auth/rate-limits';
-import { createPlatform, type Platform, type PlatformOptions } from './platform';
+import { createPlatform, type Platform, type PlatformOptions, type TokenSettings } from './platform';
 import { openDatabase, type Database } from './store/database';
 import { openDatabaseSessionStore, openRedisSessionStore, type SessionStoreHandle } from './store/session-stores';
 
@@ -16,7 +16,19 @@ export interface SiteOptions {
   databaseUrl: string;
   /** unset: sessions live in the database */
   redisUrl?: string | undefined;
-  platform: { baseUrl: string; siteId: string; apiKey: string; embedSrc: string; timeoutMs: number; options?: PlatformOptions };
+  platform: {
+    baseUrl: string;
+    siteId: string;
+    apiKey: string;
+    embedSrc: string;
+    timeoutMs: number;
+    options?: PlatformOptions;
+    /** the token dialect; unset: seed 003's from siteId/apiKey (src/platform/token-settings.ts) */
+    token?: TokenSettings | undefined;
+    tokenEncryptionKey?: Buffer | undefined;
+  };
+  /** who may connect the platform (authorization_code) */
+  adminEmails?: readonly string[] | undefined;
   sessionSecret: string;
   sessionIdleMs: number;
   trustProxy: boolean;
@@ -62,6 +74,8 @@ export async function openSite(options: SiteOptions): Promise<Site> {
       siteId: options.platform.siteId,
       apiKey: options.platform.apiKey,
       timeoutMs: options.platform.timeoutMs,
+      token: options.platform.token,
+      tokenEncryptionKey: options.platform.tokenEncryptionKey,
       // A bridge row outlives its host session by at most the platform's idle time.
       options: { forgetAfterMs: options.sessionIdleMs + 12 * 60 * 60_000, ...options.platform.options },
       clock,

@@ -47,10 +47,21 @@ export interface HookReplaysTable {
   expires_at: number;
 }
 
+/** The platform token shared by every instance: sealed (AES-256-GCM), with a refresh lease. */
+export interface PlatformTokensTable {
+  name: string;
+  sealed: string | null;
+  version: number;
+  lease_holder: string | null;
+  lease_until: number | null;
+  updated_at: number;
+}
+
 export interface DatabaseSchema {
   users: UsersTable;
   sessions: SessionsTable;
   bridge_sessions: BridgeSessionsTable;
   pending_logouts: PendingLogoutsTable;
   hook_replays: HookReplaysTable;
+  platform_tokens: PlatformTokensTable;
 }
