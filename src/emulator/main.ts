@@ -19,7 +19,7 @@ export function emulatorOptionsFromEnv(env: NodeJS.ProcessEnv): EmulatorOptions 
   const profile = env['EMULATOR_PROFILE'] || 'viafoura';
   if (!isEmulatorProfile(profile)) throw new Error(`EMULATOR_PROFILE must be one of ${EMULATOR_PROFILES.join(', ')}, got "${profile}"`);
   return {
-    profile,
+    ...(profile !== 'viafoura' ? { profile } : {}),
     siteId,
     apiKey: env['VF_API_KEY'] || 'demo-key',
     host: env['EMULATOR_HOST'] || '127.0.0.1',
