@@ -196,7 +196,7 @@ export function createEmulatorApp(options: EmulatorOptions): EmulatorApp {
     userByHostId: (hostId) => state.userByHostId(hostId),
     lastRequest: (endpoint) => {
       const request = recorded[endpoint];
-      return request ? { headers: { ...request.headers }, rawBody: request.rawBody } : null;
+      return request ? { ...request, headers: { ...request.headers } } : null;
     },
     dispose: () => timers.clearAll(),
     profile,
