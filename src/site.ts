@@ -98,9 +98,25 @@ export async function openSite(options: SiteOptions): Promise<Site> {
         embedSrc: options.platform.embedSrc,
         status: async () => {
           const status = await platform.bridge.status();
+          // Reads the shared token row (never the platform), so a connect made on another instance shows here.
+          const tokenStatus = await platform.tokens.status();
           const token = platform.tokens.health();
-          return { ok: status.circuit !== 'open' && token !== 'failing', token, ...status };
+          const reason =
+            tokenStatus.reconnectNeeded !== undefined
+              ? `reconnect needed: ${tokenStatus.reconnectNeeded}`
+              : tokenStatus.connected ? undefined : 'not connected: an administrator must connect the platform at /admin/platform';
+          return { ok: status.circuit !== 'open' && token !== 'failing' && reason === undefined, token, ...(reason ? { reason } : {}), ...status };
         },
+        admin:
+          (options.adminEmails?.length ?? 0) > 0
+            ? {
+                tokens: platform.tokens,
+                canConnect: options.platform.token?.grant === 'authorization_code',
+                adminEmails: options.adminEmails ?? [],
+                callbackPath: options.platform.token?.redirectUrl ? new URL(options.platform.token.redirectUrl).pathname : '/admin/platform/callback',
+                authorizeOrigin: options.platform.token?.authorizeUrl ? new URL(options.platform.token.authorizeUrl).origin : undefined,
+              }
+            : undefined,
       },
       settings: {
         sessionSecret: options.sessionSecret,

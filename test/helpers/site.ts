@@ -41,6 +41,8 @@ export interface TestSiteOptions {
   profile?: EmulatorProfile;
   /** veem: the operator's three-legged connect instead of client_credentials (viewneo always connects) */
   threeLegged?: boolean;
+  /** the connect callback (default TEST_REDIRECT_URL): a browser test points it at its real port */
+  redirectUrl?: string;
   /** with a key the token is kept sealed in the database, shared by sites on the same database */
   tokenEncryptionKey?: Buffer;
 }
@@ -72,7 +74,7 @@ export async function startTestSite(options: TestSiteOptions = {}): Promise<Test
         ? tokenSettingsForEmulator(
             options.profile,
             { url: emulator.url, siteId: TEST_SITE_ID, apiKey: TEST_API_KEY },
-            options.threeLegged || options.profile === 'viewneo' ? TEST_REDIRECT_URL : undefined,
+            options.threeLegged || options.profile === 'viewneo' ? (options.redirectUrl ?? TEST_REDIRECT_URL) : undefined,
           )
         : undefined,
       tokenEncryptionKey: options.tokenEncryptionKey,
