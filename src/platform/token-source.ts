@@ -213,11 +213,12 @@ export function createTokenSource(options: TokenSourceOptions): TokenSource {
   async function status(): Promise<TokenStatus> {
     if (pat) return { grant: settings.grant, connected: true };
     const record = await store.read();
-    connected = (record !== null || settings.grant !== 'authorization_code') && !record?.reconnectNeeded;
+    // Grants that start from their own credentials are always "connected": they can obtain a token.
+    connected = (record !== null || canGrantAnew(settings.grant)) && !record?.reconnectNeeded;
     reconnectNeeded = record?.reconnectNeeded;
     return {
       grant: settings.grant,
-      connected: record !== null && !record.reconnectNeeded,
+      connected,
       connectedAs: record?.connectedAs,
       expiresAt: record?.expiresAt,
       refreshedAt: record?.refreshedAt,

@@ -1,3 +1,5 @@
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { createAccountsClient } from '../../src/platform/accounts-client';
 import { createTokenSource, type TokenSource } from '../../src/platform/token-source';
 import { tokenSettingsForEmulator, type EmulatorProfile } from '../../src/emulator';
@@ -245,5 +247,38 @@ describe('seeds 002 and 004: a personal access token', () => {
     expect(emulator.lastRequest('login')!.headers['authorization']).toBe('Bearer pat_0123456789abcdef');
     expect(emulator.stats().calls.token).toBe(0);
     expect(tokens.health()).toBe('cached');
+  });
+});
+
+describe('status before the first token', () => {
+  it('grants that start from their own credentials count as connected; authorization_code does not', async () => {
+    await start('viima');
+    expect(await source(settingsFor('viima')).status()).toMatchObject({ connected: true, reconnectNeeded: undefined });
+    expect(await source(settingsFor('viewneo', 'http://127.0.0.1:9/cb')).status()).toMatchObject({ connected: false });
+    expect(emulator.stats().calls.token).toBe(0);
+  });
+});
+
+describe('an answer without expires_in', () => {
+  it('is used for an hour, then renewed', async () => {
+    emulator = await startTestEmulator();
+    let calls = 0;
+    const server = http.createServer((_req, res) => {
+      calls += 1;
+      res.writeHead(200, { 'Content-Type': 'application/json' }).end(JSON.stringify({ access_token: `tok${calls}`, token_type: 'Bearer' }));
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    try {
+      const { port } = server.address() as AddressInfo;
+      const tokens = source({ grant: 'client_credentials', clientAuth: 'basic', tokenUrl: `http://127.0.0.1:${port}/token`, clientId: 'c', clientSecret: 's', refreshTokenIn: 'body' });
+      expect(await tokens.getToken()).toBe('tok1');
+      emulator.clock.advance(HOUR - 2 * 60_000);
+      expect(await tokens.getToken()).toBe('tok1');
+      emulator.clock.advance(2 * 60_000);
+      expect(await tokens.getToken()).toBe('tok2');
+    } finally {
+      server.closeAllConnections();
+      await new Promise((resolve) => server.close(resolve));
+    }
   });
 });
