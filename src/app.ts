@@ -26,6 +26,7 @@ import { createErrorHandler, notFound } from './web/error-handler';
 import { onlyKnownMethods } from './web/methods';
 import { formBody, jsonBody } from './web/body-parsers';
 import { createHookRoutes } from './hooks';
+import { createPlatformAdminRoutes, type PlatformAdminDeps } from './web/platform-admin';
 
 export interface AppDeps {
   clock: Clock;
@@ -40,6 +41,8 @@ export interface AppDeps {
     /** the platform's embed script, rendered into every page */
     embedSrc: string;
     status(): Promise<PlatformReadiness>;
+    /** the operator's platform page and connect (src/web/platform-admin.ts); unset: no such page */
+    admin?: Omit<PlatformAdminDeps, 'clock' | 'logger' | 'render'> | undefined;
   };
   settings: {
     sessionSecret: string;
@@ -92,7 +95,8 @@ export function createApp(deps: AppDeps): Express {
           'connect-src': ["'self'", embedOrigin],
           'img-src': ["'self'", 'data:', embedOrigin],
           'frame-src': [embedOrigin],
-          'form-action': ["'self'"],
+          // The operator's connect form redirects to the platform's consent page, and browsers hold redirects to form-action.
+          'form-action': ["'self'", ...(platform.admin?.authorizeOrigin ? [platform.admin.authorizeOrigin] : [])],
           // Only behind TLS: on plain http://127.0.0.1 it would rewrite the emulator's URLs.
           'upgrade-insecure-requests': settings.trustProxy ? [] : null,
         },
@@ -141,6 +145,7 @@ export function createApp(deps: AppDeps): Express {
   // 6. The site.
   const withPlatform = platformForPages(platform.bridge, platform.embedSrc);
   app.use(createPageRoutes(render, withPlatform, csrf.tokenFor));
+  if (platform.admin) app.use(createPlatformAdminRoutes({ ...platform.admin, clock, logger, render }));
   app.use(
     createAuthRoutes({
       users,

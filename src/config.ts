@@ -1,4 +1,6 @@
 import { z } from 'zod';
+import { readTokenConfig, type TokenConfig } from './platform/token-config';
+import type { TokenSettings } from './platform/token-settings';
 
 /**
  * process.env -> a frozen, typed Config. The only module that reads the environment.
@@ -26,6 +28,8 @@ export interface Config {
   readonly dataDir: string;
   readonly platform: PlatformConfig;
   readonly rateLimits: RateLimitConfig;
+  /** token dialect, token encryption key and connect admins (src/platform/token-config.ts) */
+  readonly tokens: TokenConfig;
 }
 
 export type PlatformConfig =
@@ -37,6 +41,7 @@ export type PlatformConfig =
       readonly apiKey: string;
       readonly embedSrc: string;
       readonly timeoutMs: number;
+      readonly token: TokenSettings;
     };
 
 export interface RateLimitConfig {
@@ -95,31 +100,35 @@ function withoutEmpty(env: NodeJS.ProcessEnv): Record<string, string> {
 }
 
 export function loadConfig(env: NodeJS.ProcessEnv): Config {
-  const parsed = schema.safeParse(withoutEmpty(env));
+  const raw = withoutEmpty(env);
+  const parsed = schema.safeParse(raw);
   if (!parsed.success) {
     throw new ConfigError(parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`));
   }
   const e = parsed.data;
   const problems: string[] = [];
 
-  if (e.VF_SITE_ID && !e.VF_API_KEY) problems.push('VF_API_KEY: required when VF_SITE_ID is set');
-  if (e.VF_API_KEY && !e.VF_SITE_ID) problems.push('VF_SITE_ID: required when VF_API_KEY is set');
-  if (!e.VF_SITE_ID && (e.VF_API_URL || e.VF_EMBED_SRC)) {
-    problems.push(`${e.VF_API_URL ? 'VF_API_URL' : 'VF_EMBED_SRC'}: needs VF_SITE_ID and VF_API_KEY`);
+  const apiUrl = (e.VF_API_URL ?? DEFAULT_API_URL).replace(/\/+$/, '');
+  const tokens = readTokenConfig(raw, apiUrl);
+  problems.push(...tokens.problems);
+  const token = tokens.config.settings;
+  if (!token && (e.VF_API_URL || e.VF_EMBED_SRC)) {
+    problems.push(`${e.VF_API_URL ? 'VF_API_URL' : 'VF_EMBED_SRC'}: needs platform credentials (VF_SITE_ID and VF_API_KEY, or VF_TOKEN_GRANT and its settings)`);
   }
   if (e.SESSION_STORE === 'redis' && !e.REDIS_URL) problems.push('REDIS_URL: required when SESSION_STORE=redis');
   if (e.NODE_ENV === 'production' && !e.SESSION_SECRET) problems.push('SESSION_SECRET: required when NODE_ENV=production');
   if (problems.length > 0) throw new ConfigError(problems);
 
   const platform: PlatformConfig =
-    e.VF_SITE_ID && e.VF_API_KEY
+    token
       ? {
           mode: 'remote',
-          apiUrl: (e.VF_API_URL ?? DEFAULT_API_URL).replace(/\/+$/, ''),
-          siteId: e.VF_SITE_ID,
-          apiKey: e.VF_API_KEY,
+          apiUrl,
+          siteId: token.clientId ?? '',
+          apiKey: token.clientSecret ?? '',
           embedSrc: e.VF_EMBED_SRC ?? DEFAULT_EMBED_SRC,
           timeoutMs: e.VF_TIMEOUT_MS,
+          token,
         }
       : { mode: 'emulator', emulatorPort: e.EMULATOR_PORT, timeoutMs: e.VF_TIMEOUT_MS };
 
@@ -145,6 +154,7 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
       loginPerIp: e.RATE_LIMIT_LOGIN_IP,
       registerPerIp: e.RATE_LIMIT_REGISTER_IP,
     }),
+    tokens: Object.freeze(tokens.config),
   });
 }
 

@@ -6,7 +6,7 @@ import type { Logger } from './logger';
 import type { RateLimitConfig } from './config';
 import { createPasswordHasher, type PasswordHasher } from './auth/passwords';
 import { createRateLimits } from './auth/rate-limits';
-import { createPlatform, type Platform, type PlatformOptions } from './platform';
+import { createPlatform, type Platform, type PlatformOptions, type TokenSettings } from './platform';
 import { openDatabase, type Database } from './store/database';
 import { openDatabaseSessionStore, openRedisSessionStore, type SessionStoreHandle } from './store/session-stores';
 import { createBackgroundJobs, type BackgroundJobs, type JobSchedule } from './background-jobs';
@@ -21,7 +21,19 @@ export interface SiteOptions {
   redisKeyPrefix?: string | undefined;
   /** background jobs' periods; the caller starts them (`site.jobs.start()`) */
   schedule?: Partial<JobSchedule> | undefined;
-  platform: { baseUrl: string; siteId: string; apiKey: string; embedSrc: string; timeoutMs: number; options?: PlatformOptions };
+  platform: {
+    baseUrl: string;
+    siteId: string;
+    apiKey: string;
+    embedSrc: string;
+    timeoutMs: number;
+    options?: PlatformOptions;
+    /** the token dialect; unset: seed 003's from siteId/apiKey (src/platform/token-settings.ts) */
+    token?: TokenSettings | undefined;
+    tokenEncryptionKey?: Buffer | undefined;
+  };
+  /** who may connect the platform (authorization_code) */
+  adminEmails?: readonly string[] | undefined;
   sessionSecret: string;
   sessionIdleMs: number;
   trustProxy: boolean;
@@ -69,6 +81,8 @@ export async function openSite(options: SiteOptions): Promise<Site> {
       siteId: options.platform.siteId,
       apiKey: options.platform.apiKey,
       timeoutMs: options.platform.timeoutMs,
+      token: options.platform.token,
+      tokenEncryptionKey: options.platform.tokenEncryptionKey,
       // A bridge row outlives its host session by at most the platform's idle time.
       options: { forgetAfterMs: options.sessionIdleMs + 12 * 60 * 60_000, ...options.platform.options },
       clock,
@@ -101,9 +115,25 @@ export async function openSite(options: SiteOptions): Promise<Site> {
         embedSrc: options.platform.embedSrc,
         status: async () => {
           const status = await platform.bridge.status();
+          // Reads the shared token row (never the platform), so a connect made on another instance shows here.
+          const tokenStatus = await platform.tokens.status();
           const token = platform.tokens.health();
-          return { ok: status.circuit !== 'open' && token !== 'failing', token, ...status };
+          const reason =
+            tokenStatus.reconnectNeeded !== undefined
+              ? `reconnect needed: ${tokenStatus.reconnectNeeded}`
+              : tokenStatus.connected ? undefined : 'not connected: an administrator must connect the platform at /admin/platform';
+          return { ok: status.circuit !== 'open' && token !== 'failing' && reason === undefined, token, ...(reason ? { reason } : {}), ...status };
         },
+        admin:
+          (options.adminEmails?.length ?? 0) > 0
+            ? {
+                tokens: platform.tokens,
+                canConnect: options.platform.token?.grant === 'authorization_code',
+                adminEmails: options.adminEmails ?? [],
+                callbackPath: options.platform.token?.redirectUrl ? new URL(options.platform.token.redirectUrl).pathname : '/admin/platform/callback',
+                authorizeOrigin: options.platform.token?.authorizeUrl ? new URL(options.platform.token.authorizeUrl).origin : undefined,
+              }
+            : undefined,
       },
       settings: {
         sessionSecret: options.sessionSecret,

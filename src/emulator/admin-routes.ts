@@ -27,6 +27,7 @@ const faultsRequestSchema = z
       .nullable()
       .optional(),
     expireTokens: z.literal(true).optional(),
+    revokeRefreshTokens: z.literal(true).optional(),
   })
   .strict();
 
@@ -45,7 +46,12 @@ function problemOf(error: z.ZodError): string {
  * `/_emulator/*`: the fault and time knobs for a standalone emulator, driven over HTTP by
  * benchmarks and manual tests. There is no authentication: the emulator binds to loopback.
  */
-export function adminRouter(deps: { faults: EmulatorFaults; clock: AdjustableClock; stats: () => EmulatorStats }): Router {
+export function adminRouter(deps: {
+  faults: EmulatorFaults;
+  clock: AdjustableClock;
+  stats: () => EmulatorStats;
+  revokeRefreshTokens: () => void;
+}): Router {
   const router = express.Router();
   router.use(express.json({ limit: '16kb' }));
 
@@ -66,6 +72,7 @@ export function adminRouter(deps: { faults: EmulatorFaults; clock: AdjustableClo
     if (request.failAll === null) deps.faults.failAll(null);
     else if (request.failAll) deps.faults.failAll(faultKind(request.failAll), request.failAll.endpoint);
     if (request.expireTokens) deps.faults.expireAllTokens();
+    if (request.revokeRefreshTokens) deps.revokeRefreshTokens();
     res.json({ ok: true });
   });
 

@@ -9,6 +9,10 @@ import { embedRouter } from './embed-routes';
 import { createFaultPlan, type FaultPlan } from './faults';
 import { createEmulatorState, type EmulatorState } from './state';
 import { tokenHandler } from './token-route';
+import { authorizeRouter } from './authorize-routes';
+import { dialectTokenHandler } from './dialect-token-route';
+import { createGrantState } from './grant-state';
+import { DEFAULT_INTEGRATION_USER, TOKEN_DIALECTS, isEmulatorProfile } from './profiles';
 import type { EmulatorInspection, EmulatorOptions, EmulatorStats, PlatformEndpoint, RecordedRequest } from './types';
 import { rawBodyOf, sendError } from './wire';
 
@@ -39,7 +43,9 @@ function checkOptions(options: EmulatorOptions): void {
   // Basic credentials split at the first ':', so a site id holding one could never log in.
   if (options.siteId.includes(':')) throw new TypeError('emulator siteId must not contain ":"');
   if (typeof options.apiKey !== 'string' || options.apiKey === '') throw new TypeError('emulator requires an apiKey');
+  if (options.profile !== undefined && !isEmulatorProfile(options.profile)) throw new TypeError(`unknown emulator profile: ${String(options.profile)}`);
 }
+
 
 /** setTimeout with a way to drop every pending callback when the server closes. */
 function createTimers() {
@@ -85,11 +91,16 @@ export function createEmulatorApp(options: EmulatorOptions): EmulatorApp {
   const baseClock = options.clock ?? systemClock;
   // Time travel must always work, so a plain clock is wrapped in an adjustable one.
   const clock = isAdjustable(baseClock) ? baseClock : createAdjustableClock(baseClock);
-  const tokenTtlSeconds = positive('tokenTtlSeconds', options.tokenTtlSeconds, DEFAULT_TOKEN_TTL_SECONDS);
+  const profile = options.profile ?? 'viafoura';
+  const dialect = TOKEN_DIALECTS[profile];
+  const tokenTtlSeconds = positive('tokenTtlSeconds', options.tokenTtlSeconds, profile === 'viafoura' ? DEFAULT_TOKEN_TTL_SECONDS : dialect.ttlSeconds);
   const sessionIdleMs = positive('sessionIdleMs', options.sessionIdleMs, DEFAULT_SESSION_IDLE_MS);
   const logger = options.logger ?? createLogger({ level: 'silent' });
 
   const state = createEmulatorState({ clock, tokenTtlSeconds, sessionIdleMs });
+  const grants = createGrantState(clock);
+  const personalAccessToken = options.personalAccessToken ?? options.apiKey;
+  if (profile === 'pat') state.registerLongLivedToken(personalAccessToken);
   const comments = createCommentBoard(clock);
   const faults = createFaultPlan(() => state.forgetAllTokens());
   const timers = createTimers();
@@ -108,7 +119,7 @@ export function createEmulatorApp(options: EmulatorOptions): EmulatorApp {
       },
       express.raw({ type: () => true, limit: BODY_LIMIT }),
       (req, res, next) => {
-        recorded[endpoint] = { headers: { ...req.headers }, rawBody: rawBodyOf(req) };
+        recorded[endpoint] = { headers: { ...req.headers }, rawBody: rawBodyOf(req), method: req.method, url: req.originalUrl };
         const fault = faults.takeFault(endpoint);
         const answer = () => {
           if (fault === 'drop') req.socket.destroy();
@@ -134,20 +145,44 @@ export function createEmulatorApp(options: EmulatorOptions): EmulatorApp {
     next();
   });
 
-  app.post(
-    '/oauth2/token',
-    ...platformPipeline('token'),
-    tokenHandler({ state, clientCredentialsMatch: createClientCredentialsCheck(options.siteId, options.apiKey), tokenTtlSeconds }),
-  );
+  const clientCredentialsMatch = createClientCredentialsCheck(options.siteId, options.apiKey);
+  const tokenPath = profile === 'viafoura' ? '/oauth2/token' : dialect.tokenPath;
+  const tokenPaths = tokenPath === null ? [] : [tokenPath];
+  if (tokenPath !== null && profile !== 'viafoura') {
+    // Express ignores case and a trailing slash; a strict platform does not. Seed 000's path ends
+    // in '/', and without it the server redirects, which a client must not follow with its secret.
+    app.post(/.*/, (req, res, next) => {
+      const near = req.path.toLowerCase().replace(/\/+$/, '') === tokenPath.toLowerCase().replace(/\/+$/, '');
+      if (!near || req.path === tokenPath) return next();
+      if (`${req.path}/` === tokenPath) return res.redirect(301, tokenPath);
+      sendError(res, 404, 'not_found', 'No such route');
+    });
+    app.post(
+      tokenPath,
+      ...platformPipeline('token'),
+      dialectTokenHandler({
+        dialect,
+        state,
+        grants,
+        basicMatches: clientCredentialsMatch,
+        clientId: options.siteId,
+        clientSecret: options.apiKey,
+        user: options.integrationUser ?? DEFAULT_INTEGRATION_USER,
+      }),
+    );
+  } else if (tokenPath !== null) {
+    app.post(tokenPath, ...platformPipeline('token'), tokenHandler({ state, clientCredentialsMatch, tokenTtlSeconds }));
+  }
+  if (dialect.authorizePath !== null) app.use(authorizeRouter({ path: dialect.authorizePath, clientId: options.siteId, grants }));
   app.post('/rest/v1/accounts/login', ...platformPipeline('login'), requireBearerToken(state), loginHandler(state));
   app.post('/rest/v1/accounts/logout', ...platformPipeline('logout'), requireBearerToken(state), logoutHandler(state));
-  app.all(['/oauth2/token', '/rest/v1/accounts/login', '/rest/v1/accounts/logout'], (_req, res) => {
+  app.all([...tokenPaths, '/rest/v1/accounts/login', '/rest/v1/accounts/logout'], (_req, res) => {
     res.set('Allow', 'POST');
     sendError(res, 405, 'invalid_request', 'Only POST is allowed here');
   });
 
   app.use(embedRouter({ state, comments }));
-  app.use('/_emulator', adminRouter({ faults, clock, stats }));
+  app.use('/_emulator', adminRouter({ faults, clock, stats, revokeRefreshTokens: grants.revokeRefreshTokens }));
   app.use(notFound);
   app.use(errorHandler(logger));
 
@@ -161,8 +196,11 @@ export function createEmulatorApp(options: EmulatorOptions): EmulatorApp {
     userByHostId: (hostId) => state.userByHostId(hostId),
     lastRequest: (endpoint) => {
       const request = recorded[endpoint];
-      return request ? { headers: { ...request.headers }, rawBody: request.rawBody } : null;
+      return request ? { ...request, headers: { ...request.headers } } : null;
     },
     dispose: () => timers.clearAll(),
+    profile,
+    grantCounts: grants.grantCounts,
+    revokeRefreshTokens: grants.revokeRefreshTokens,
   };
 }

@@ -26,6 +26,9 @@ export function startEmulator(options: EmulatorOptions): Promise<RunningEmulator
         sessionInfo: emulator.sessionInfo,
         userByHostId: emulator.userByHostId,
         lastRequest: emulator.lastRequest,
+        profile: emulator.profile,
+        grantCounts: emulator.grantCounts,
+        revokeRefreshTokens: emulator.revokeRefreshTokens,
         close: () => {
           closing ??= new Promise<void>((done, fail) => {
             emulator.dispose();

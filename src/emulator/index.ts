@@ -13,3 +13,5 @@ export type {
   RecordedRequest,
   RunningEmulator,
 } from './types';
+export { EMULATOR_PROFILES, TOKEN_DIALECTS, isEmulatorProfile, type EmulatedGrant, type EmulatorProfile, type TokenDialect } from './profiles';
+export { tokenSettingsForEmulator } from './profile-settings';

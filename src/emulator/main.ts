@@ -1,4 +1,5 @@
 import { startEmulator } from './emulator-server';
+import { EMULATOR_PROFILES, isEmulatorProfile } from './profiles';
 import type { EmulatorOptions } from './types';
 
 const DEFAULT_PORT = 4010;
@@ -15,7 +16,10 @@ export function emulatorOptionsFromEnv(env: NodeJS.ProcessEnv): EmulatorOptions 
   }
   const siteId = env['VF_SITE_ID'] || 'demo-site';
   if (siteId.includes(':')) throw new Error('VF_SITE_ID must not contain ":"');
+  const profile = env['EMULATOR_PROFILE'] || 'viafoura';
+  if (!isEmulatorProfile(profile)) throw new Error(`EMULATOR_PROFILE must be one of ${EMULATOR_PROFILES.join(', ')}, got "${profile}"`);
   return {
+    ...(profile !== 'viafoura' ? { profile } : {}),
     siteId,
     apiKey: env['VF_API_KEY'] || 'demo-key',
     host: env['EMULATOR_HOST'] || '127.0.0.1',
@@ -33,7 +37,7 @@ async function main(): Promise<void> {
   }
   const emulator = await startEmulator(options);
   // The site id is shown to help point a client at it; the API key never is.
-  process.stdout.write(`Platform emulator for site "${options.siteId}" listening on ${emulator.url}\n`);
+  process.stdout.write(`Platform emulator (${emulator.profile} dialect) for site "${options.siteId}" listening on ${emulator.url}\n`);
 
   let stopping = false;
   const stop = () => {

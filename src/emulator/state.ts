@@ -59,6 +59,13 @@ export function createEmulatorState(deps: { clock: Clock; tokenTtlSeconds: numbe
   }
 
   return {
+    tokenTtlSeconds,
+
+    /** A token that never expires by itself: a personal access token (seeds 002, 004). */
+    registerLongLivedToken(token: string): void {
+      tokenExpiry.set(token, Number.POSITIVE_INFINITY);
+    },
+
     /** A new bearer token, random like the seed's `9MRSxm+GZwLfRKLn1luFrJvUP5A=`. */
     issueToken(): string {
       if (tokenExpiry.size >= TOKEN_SWEEP_THRESHOLD) sweepExpiredTokens();

@@ -1,5 +1,6 @@
 import type { AdjustableClock, Clock } from '../clock';
 import type { Logger } from '../logger';
+import type { EmulatedGrant, EmulatorProfile } from './profiles';
 
 export interface EmulatorOptions {
   siteId: string;
@@ -16,6 +17,12 @@ export interface EmulatorOptions {
   port?: number;
   /** Silent when absent. */
   logger?: Logger;
+  /** The token dialect (src/emulator/profiles.ts). Default 'viafoura', seed 003. */
+  profile?: EmulatorProfile;
+  /** The integration user of the password grant (profile viima). */
+  integrationUser?: { username: string; password: string };
+  /** The personal access token the pat profile accepts. Default: the apiKey. */
+  personalAccessToken?: string;
 }
 
 /** The three calls of the platform API (SPEC section 2). */
@@ -56,6 +63,9 @@ export interface PlatformUserView {
 export interface RecordedRequest {
   headers: Record<string, string | string[] | undefined>;
   rawBody: string;
+  /** Method and path with query, as received. */
+  method?: string;
+  url?: string;
 }
 
 /** What a test or a benchmark can read off an emulator and how it moves it through time. */
@@ -66,6 +76,11 @@ export interface EmulatorInspection {
   sessionInfo(session: string): (PlatformUserView & { alive: boolean }) | null;
   userByHostId(hostId: string): PlatformUserView | null;
   lastRequest(endpoint: PlatformEndpoint): RecordedRequest | null;
+  readonly profile: EmulatorProfile;
+  /** Successful token answers by grant. */
+  grantCounts(): Record<EmulatedGrant, number>;
+  /** Every refresh token issued so far stops working: the platform revoked the integration. */
+  revokeRefreshTokens(): void;
 }
 
 export interface RunningEmulator extends EmulatorInspection {

@@ -9,6 +9,9 @@ import { createBridge, type Bridge, type BridgeOptions } from './bridge';
 import { createCircuitBreaker, type CircuitBreakerOptions } from './circuit-breaker';
 import { createPlatformMetrics, type CircuitState } from './metrics';
 import { createTokenClient, type TokenClient } from './token-client';
+import type { TokenSettings } from './token-settings';
+import { createTokenSource } from './token-source';
+import { createDatabaseTokenStore } from './token-store';
 
 export {
   createAccountsClient,
@@ -34,6 +37,11 @@ export {
   type TokenClient,
   type TokenClientOptions,
 } from './token-client';
+export { createTokenSource, type TokenHealth, type TokenSource, type TokenSourceOptions, type TokenStatus } from './token-source';
+export { processTokenResponse, type TokenAnswer } from './token-reply';
+export { createDatabaseTokenStore, createMemoryTokenStore, type TokenRecord, type TokenStore } from './token-store';
+export { tokenSettingsProblems, viafouraTokenSettings, type ClientAuth, type TokenGrant, type TokenSettings } from './token-settings';
+export { parseEncryptionKey } from './token-crypto';
 
 /** Tuning of the whole platform side; every field has a default. */
 export interface PlatformOptions extends BridgeOptions {
@@ -54,6 +62,10 @@ export interface CreatePlatformOptions {
   /** Every platform call gives up after this long. */
   timeoutMs: number;
   options?: PlatformOptions | undefined;
+  /** The token dialect (docs/token-dialects.md). Unset: seed 003's, from siteId and apiKey. */
+  token?: TokenSettings | undefined;
+  /** With a key, the token is kept in the database, sealed, and shared by every instance. */
+  tokenEncryptionKey?: Buffer | undefined;
 }
 
 export interface Platform {
@@ -80,16 +92,33 @@ export function createPlatform(config: CreatePlatformOptions): Platform {
     else logger.info({ circuit: state }, `platform circuit ${state}`);
   });
 
-  const tokens = createTokenClient({
-    baseUrl,
-    siteId: config.siteId,
-    apiKey: config.apiKey,
-    clock,
-    timeoutMs,
-    refreshMarginMs: options.refreshMarginMs,
-    metrics,
-    breaker,
-  });
+  const tokens = config.token
+    ? createTokenSource({
+        settings: config.token,
+        clock,
+        timeoutMs,
+        refreshMarginMs: options.refreshMarginMs,
+        metrics,
+        breaker,
+        store: config.tokenEncryptionKey
+          ? createDatabaseTokenStore({
+              db: config.db,
+              clock,
+              key: config.tokenEncryptionKey,
+              identity: [config.token.tokenUrl, config.token.clientId, config.token.grant].join(' '),
+            })
+          : undefined,
+      })
+    : createTokenClient({
+        baseUrl,
+        siteId: config.siteId,
+        apiKey: config.apiKey,
+        clock,
+        timeoutMs,
+        refreshMarginMs: options.refreshMarginMs,
+        metrics,
+        breaker,
+      });
   const accounts = createAccountsClient({ baseUrl, tokens, timeoutMs, metrics, breaker });
   const { refreshMarginMs: _margin, breaker: _breaker, ...bridgeOptions } = options;
   const bridge = createBridge({ db: config.db, accounts, clock, logger, metrics, circuit: breaker.state, options: bridgeOptions });

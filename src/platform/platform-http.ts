@@ -24,7 +24,20 @@ export interface PlatformHttp {
     authorization: string,
     interpret: (reply: PlatformReply) => T,
   ): Promise<T>;
+  /**
+   * One POST of any body: the token endpoint of another dialect may want JSON, an absolute URL
+   * on another host, a query string or no Authorization header at all.
+   */
+  post<T>(endpoint: PlatformEndpoint, request: PlatformRequest, interpret: (reply: PlatformReply) => T): Promise<T>;
   close(): void;
+}
+
+export interface PlatformRequest {
+  /** A path under the base URL, or an absolute http(s) URL. */
+  url: string;
+  body: string;
+  contentType: 'application/x-www-form-urlencoded' | 'application/json';
+  authorization?: string | undefined;
 }
 
 export interface PlatformHttpOptions {
@@ -89,19 +102,13 @@ export function createPlatformHttp(options: PlatformHttpOptions): PlatformHttp {
     httpsAgent,
   });
 
-  async function exchange(endpoint: PlatformEndpoint, path: string, body: string, authorization: string): Promise<PlatformReply> {
+  async function exchange(endpoint: PlatformEndpoint, request: PlatformRequest): Promise<PlatformReply> {
     const started = performance.now();
     // axios's `timeout` is reset by every byte on the socket; the signal bounds the whole call.
     const deadline = AbortSignal.timeout(timeoutMs);
-    const send = () =>
-      client.post<string>(path, body, {
-        headers: {
-          'Content-Type': 'application/x-www-form-urlencoded',
-          Accept: 'application/json',
-          Authorization: authorization,
-        },
-        signal: deadline,
-      });
+    const headers: Record<string, string> = { 'Content-Type': request.contentType, Accept: 'application/json' };
+    if (request.authorization !== undefined) headers['Authorization'] = request.authorization;
+    const send = () => client.post<string>(request.url, request.body, { headers, signal: deadline });
     try {
       const response = await send().catch((error: unknown) => retryOnStaleSocket(error, send, deadline));
       const reply = { status: response.status, body: typeof response.data === 'string' ? response.data : '' };
@@ -120,19 +127,24 @@ export function createPlatformHttp(options: PlatformHttpOptions): PlatformHttp {
     }
   }
 
+  async function post<T>(endpoint: PlatformEndpoint, request: PlatformRequest, interpret: (reply: PlatformReply) => T): Promise<T> {
+    try {
+      const reply = await guard.run(() => exchange(endpoint, request));
+      const result = interpret(reply);
+      metrics?.calls.inc({ endpoint, outcome: 'ok' });
+      return result;
+    } catch (error) {
+      metrics?.calls.inc({ endpoint, outcome: outcomeOf(error) });
+      throw error;
+    }
+  }
+
   return {
-    async postForm(endpoint, path, form, authorization, interpret) {
+    postForm(endpoint, path, form, authorization, interpret) {
       const body = typeof form === 'string' ? form : form.toString();
-      try {
-        const reply = await guard.run(() => exchange(endpoint, path, body, authorization));
-        const result = interpret(reply);
-        metrics?.calls.inc({ endpoint, outcome: 'ok' });
-        return result;
-      } catch (error) {
-        metrics?.calls.inc({ endpoint, outcome: outcomeOf(error) });
-        throw error;
-      }
+      return post(endpoint, { url: path, body, contentType: 'application/x-www-form-urlencoded', authorization }, interpret);
     },
+    post,
     close() {
       httpAgent.destroy();
       httpsAgent.destroy();

@@ -80,6 +80,19 @@ function migrations(dialect: Dialect): Record<string, Migration> {
           .execute();
       },
     },
+    '004_platform_tokens': {
+      async up(db: Kysely<unknown>) {
+        await db.schema
+          .createTable('platform_tokens')
+          .addColumn('name', 'text', (c) => c.primaryKey())
+          .addColumn('sealed', 'text')
+          .addColumn('version', 'integer', (c) => c.notNull().defaultTo(0))
+          .addColumn('lease_holder', 'text')
+          .addColumn('lease_until', time)
+          .addColumn('updated_at', time, (c) => c.notNull())
+          .execute();
+      },
+    },
   };
 }
 

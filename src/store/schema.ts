@@ -58,6 +58,16 @@ export interface HookReplaysTable {
   expires_at: number;
 }
 
+/** The platform token shared by every instance: sealed (AES-256-GCM), with a refresh lease. */
+export interface PlatformTokensTable {
+  name: string;
+  sealed: string | null;
+  version: number;
+  lease_holder: string | null;
+  lease_until: number | null;
+  updated_at: number;
+}
+
 export interface DatabaseSchema {
   users: UsersTable;
   sessions: SessionsTable;
@@ -65,4 +75,5 @@ export interface DatabaseSchema {
   pending_logouts: PendingLogoutsTable;
   hook_replays: HookReplaysTable;
   job_leases: JobLeasesTable;
+  platform_tokens: PlatformTokensTable;
 }

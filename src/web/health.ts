@@ -10,6 +10,8 @@ export interface PlatformReadiness {
   ok: boolean;
   circuit: string;
   token: string;
+  /** why the platform cannot be used yet (not connected, reconnect needed) */
+  reason?: string;
   pendingLogouts: number;
 }
 

@@ -18,6 +18,9 @@ const ROUTES: ReadonlyArray<readonly [RegExp, readonly string[]]> = [
   [/^\/(healthz|readyz|metrics)\/?$/i, ['GET']],
   [/^\/hooks\/logout\/?$/i, ['POST']],
   [/^\/public\//i, ['GET']],
+  // The operator's platform page and connect (src/web/platform-admin.ts); the callback is a GET.
+  [/^\/admin\/platform\/?$/i, ['GET']],
+  [/^\/admin\/platform\/connect\/?$/i, ['POST']],
 ];
 
 function allowedFor(path: string): string[] | undefined {

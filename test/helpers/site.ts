@@ -6,6 +6,7 @@ import { createPasswordHasher } from '../../src/auth/passwords';
 import { openSite, type Site, type SiteOptions } from '../../src/site';
 import type { PlatformOptions } from '../../src/platform';
 import { startTestEmulator, TEST_API_KEY, TEST_SITE_ID } from './emulator';
+import { tokenSettingsForEmulator, type EmulatorProfile } from '../../src/emulator';
 import { createTestStores, type TestStores } from './backend';
 
 export const TEST_HOOK_SECRET = 'hook-secret-for-tests-0123456789abcdef';
@@ -37,9 +38,20 @@ export interface TestSiteOptions {
   platformOptions?: PlatformOptions;
   timeoutMs?: number;
   emulator?: TestEmulator;
-  /** a restart's: the same stores again, which the first site's close() drops */
+  /** stores to run on instead of fresh ones: a restart's, or several sites sharing one database (the caller drops them) */
   stores?: TestStores;
+  /** the token dialect: the emulator speaks it and the site is configured for it (default viafoura) */
+  profile?: EmulatorProfile;
+  /** veem: the operator's three-legged connect instead of client_credentials (viewneo always connects) */
+  threeLegged?: boolean;
+  /** the connect callback (default TEST_REDIRECT_URL): a browser test points it at its real port */
+  redirectUrl?: string;
+  /** with a key the token is kept sealed in the database, shared by sites on the same database */
+  tokenEncryptionKey?: Buffer;
 }
+
+/** Where an authorization_code site says the platform sends the operator back. */
+export const TEST_REDIRECT_URL = 'http://127.0.0.1/admin/platform/callback';
 
 /**
  * A whole site on the run's backend (a temp SQLite file by default; see ./backend.ts), talking to
@@ -49,7 +61,7 @@ export async function startTestSite(options: TestSiteOptions = {}): Promise<Test
   const ownsStores = !options.stores;
   const stores = options.stores ?? (await createTestStores());
   const databaseUrl = stores.databaseUrl;
-  const emulator = options.emulator ?? (await startTestEmulator());
+  const emulator = options.emulator ?? (await startTestEmulator(options.profile ? { profile: options.profile } : {}));
   const ownsEmulator = !options.emulator;
   const clock = emulator.clock;
   const { logger, lines } = createMemoryLogger('debug');
@@ -67,6 +79,14 @@ export async function startTestSite(options: TestSiteOptions = {}): Promise<Test
       embedSrc: emulator.embedSrc,
       timeoutMs: options.timeoutMs ?? 1000,
       options: options.platformOptions,
+      token: options.profile
+        ? tokenSettingsForEmulator(
+            options.profile,
+            { url: emulator.url, siteId: TEST_SITE_ID, apiKey: TEST_API_KEY },
+            options.threeLegged || options.profile === 'viewneo' ? (options.redirectUrl ?? TEST_REDIRECT_URL) : undefined,
+          )
+        : undefined,
+      tokenEncryptionKey: options.tokenEncryptionKey,
     },
     sessionSecret: TEST_SESSION_SECRET,
     sessionIdleMs: 7 * 24 * 60 * 60 * 1000,

@@ -1,0 +1,69 @@
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { CHROMIUM_PATH, describeIf, hasChromium } from '../helpers/services';
+import { startTestSite, TEST_PASSWORD, type TestSite } from '../helpers/site';
+
+const ADMIN = 'operator@example.com';
+
+describeIf(hasChromium())("the operator's connect in a real browser, against the emulator's consent page", () => {
+  let t: TestSite;
+  let server: http.Server;
+  let base: string;
+  let browser: Browser;
+
+  beforeAll(async () => {
+    // The callback URL names the site's real port, so the port is taken before the site is built.
+    server = http.createServer();
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    t = await startTestSite({ profile: 'veem', threeLegged: true, redirectUrl: `${base}/admin/platform/callback`, overrides: { adminEmails: [ADMIN] } });
+    server.on('request', t.site.app);
+    browser = await chromium.launch({
+      executablePath: CHROMIUM_PATH,
+      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'],
+    });
+  });
+
+  afterAll(async () => {
+    await browser?.close();
+    server?.closeAllConnections();
+    await new Promise((resolve) => server?.close(resolve));
+    await t?.close();
+  });
+
+  async function registerAdmin(page: Page): Promise<void> {
+    await page.goto(`${base}/register`);
+    await page.fill('input[name="email"]', ADMIN);
+    await page.fill('input[name="name"]', 'Operator');
+    await page.fill('input[name="password"]', TEST_PASSWORD);
+    await Promise.all([page.waitForURL(`${base}/`), page.click('form.stacked-form button[type="submit"]')]);
+  }
+
+  it('button -> consent page (state and PKCE checked by the platform) -> Allow -> connected; a forged state is refused', async () => {
+    const context = await browser.newContext();
+    const page = await context.newPage();
+    await registerAdmin(page);
+
+    await page.goto(`${base}/admin/platform`);
+    expect(await page.locator('#platform-status').getAttribute('data-state')).toBe('not_connected');
+    await Promise.all([page.waitForURL(/\/oauth\/authorize\?/), page.click('text=Connect the commenting platform')]);
+    const consentUrl = new URL(page.url());
+    expect(consentUrl.origin).toBe(t.emulator.url);
+    expect(consentUrl.searchParams.get('code_challenge_method')).toBe('S256');
+
+    // A forged callback in the same browser: right path, a code, a state this browser never started.
+    const forged = await page.context().request.get(`${base}/admin/platform/callback?code=stolen&state=forged-state-0123456789`, { maxRedirects: 0 });
+    expect(forged.status()).toBe(400);
+    expect(t.emulator.grantCounts().authorization_code).toBe(0);
+    // That used up the pending connect, so the operator starts again and this time allows.
+    await page.goto(`${base}/admin/platform`);
+    await Promise.all([page.waitForURL(/\/oauth\/authorize\?/), page.click('text=Connect the commenting platform')]);
+    await Promise.all([page.waitForURL(`${base}/admin/platform?connected=1`), page.click('button[value="allow"]')]);
+
+    expect(await page.locator('#platform-status').getAttribute('data-state')).toBe('connected');
+    expect(await page.locator('#platform-status').textContent()).toContain('Connected as user 2');
+    expect(t.emulator.grantCounts().authorization_code).toBe(1);
+    await context.close();
+  });
+});

@@ -1,0 +1,95 @@
+import { ConfigError, loadConfig } from '../../src/config';
+import { processTokenResponse } from '../../src/platform/token-reply';
+import { createTokenSealer, parseEncryptionKey } from '../../src/platform/token-crypto';
+
+const KEY = 'q3J0c1VfTmlDe8e0ykPp0Hn3Fh8WwB4W1lKxg7Yf2aE=';
+
+function problemsOf(env: Record<string, string>): string[] {
+  try {
+    loadConfig(env);
+  } catch (error) {
+    if (error instanceof ConfigError) return error.problems;
+    throw error;
+  }
+  return [];
+}
+
+describe('token settings at start-up', () => {
+  it('keeps seed 003 as the default: VF_SITE_ID/VF_API_KEY are the client id and secret, Basic, scope=accounts', () => {
+    const config = loadConfig({ VF_SITE_ID: 'site', VF_API_KEY: 'key' });
+    expect(config.platform.mode === 'remote' && config.platform.token).toEqual({
+      grant: 'client_credentials', clientAuth: 'basic', tokenUrl: 'https://api.viafoura.co/oauth2/token', scope: 'accounts',
+      clientId: 'site', clientSecret: 'key', refreshTokenIn: 'body',
+      authorizeUrl: undefined, username: undefined, password: undefined, accessToken: undefined, redirectUrl: undefined,
+    });
+    expect(config.tokens.encryptionKey).toBeUndefined();
+  });
+
+  it.each([
+    ['seed 000', { VF_TOKEN_GRANT: 'password', VF_CLIENT_AUTH: 'body', VF_TOKEN_URL: 'https://app.viima.com/oauth2/token/', VF_CLIENT_ID: 'c', VF_CLIENT_SECRET: 's', VF_USERNAME: 'u@x', VF_PASSWORD: 'p', TOKEN_ENCRYPTION_KEY: KEY }],
+    ['seed 001', { VF_CLIENT_ID: 'c', VF_CLIENT_SECRET: 's', VF_TOKEN_URL: 'https://sandbox-api.veem.com/oauth/token', VF_SCOPE: 'all', VF_REFRESH_TOKEN_IN: 'query' }],
+    ['seed 002', { VF_TOKEN_GRANT: 'authorization_code', VF_CLIENT_AUTH: 'json', VF_CLIENT_ID: 'c', VF_CLIENT_SECRET: 's', VF_TOKEN_URL: 'https://cloud.viewneo.com/oauth/token', VF_AUTHORIZE_URL: 'https://cloud.viewneo.com/oauth/authorize', VF_REDIRECT_URL: 'https://news.example/admin/platform/callback', TOKEN_ENCRYPTION_KEY: KEY, ADMIN_EMAILS: 'ops@news.example' }],
+    ['seed 004', { VF_TOKEN_GRANT: 'pat', VF_ACCESS_TOKEN: 'pat_123' }],
+  ])('accepts %s settings', (_seed, env) => {
+    expect(problemsOf(env)).toEqual([]);
+  });
+
+  it.each([
+    [{ VF_TOKEN_GRANT: 'password', VF_CLIENT_ID: 'c', VF_CLIENT_SECRET: 's', VF_PASSWORD: 'p', TOKEN_ENCRYPTION_KEY: KEY }, 'VF_USERNAME'],
+    [{ VF_TOKEN_GRANT: 'pat' }, 'VF_ACCESS_TOKEN'],
+    [{ VF_TOKEN_GRANT: 'pat', VF_ACCESS_TOKEN: 't', VF_CLIENT_AUTH: 'json' }, 'VF_CLIENT_AUTH'],
+    [{ VF_CLIENT_ID: 'c', VF_CLIENT_SECRET: 's', VF_CLIENT_AUTH: 'json', VF_REFRESH_TOKEN_IN: 'query' }, 'VF_REFRESH_TOKEN_IN'],
+    [{ VF_CLIENT_ID: 'c', VF_CLIENT_SECRET: 's', VF_CLIENT_AUTH: 'json,basic' }, 'VF_CLIENT_AUTH'],
+    [{ VF_TOKEN_GRANT: 'implicit', VF_CLIENT_ID: 'c', VF_CLIENT_SECRET: 's' }, 'VF_TOKEN_GRANT'],
+    [{ VF_CLIENT_ID: 'c', VF_CLIENT_SECRET: 's', VF_ACCESS_TOKEN: 't' }, 'VF_ACCESS_TOKEN'],
+    [{ VF_CLIENT_ID: 'c' }, 'VF_CLIENT_SECRET'],
+    [{ VF_CLIENT_ID: 'c', VF_SITE_ID: 'other', VF_CLIENT_SECRET: 's' }, 'VF_CLIENT_ID'],
+    [{ VF_TOKEN_GRANT: 'password', VF_CLIENT_ID: 'c', VF_CLIENT_SECRET: 's', VF_USERNAME: 'u', VF_PASSWORD: 'p' }, 'TOKEN_ENCRYPTION_KEY'],
+    [{ VF_TOKEN_GRANT: 'password', VF_CLIENT_ID: 'c', VF_CLIENT_SECRET: 's', VF_USERNAME: 'u', VF_PASSWORD: 'p', TOKEN_ENCRYPTION_KEY: 'a'.repeat(64) }, 'TOKEN_ENCRYPTION_KEY'],
+    [{ VF_TOKEN_GRANT: 'password', VF_CLIENT_ID: 'c', VF_CLIENT_SECRET: 's', VF_USERNAME: 'u', VF_PASSWORD: 'p', TOKEN_ENCRYPTION_KEY: 'short' }, 'TOKEN_ENCRYPTION_KEY'],
+    [{ VF_CLIENT_ID: 'c', VF_CLIENT_SECRET: 's', VF_TOKEN_URL: 'ftp://x' }, 'VF_TOKEN_URL'],
+    [{ VF_TOKEN_GRANT: 'authorization_code', VF_CLIENT_ID: 'c', VF_CLIENT_SECRET: 's', VF_REDIRECT_URL: 'https://a/cb', TOKEN_ENCRYPTION_KEY: KEY, ADMIN_EMAILS: 'a@b' }, 'VF_AUTHORIZE_URL'],
+    [{ VF_TOKEN_GRANT: 'authorization_code', VF_CLIENT_ID: 'c', VF_CLIENT_SECRET: 's', VF_AUTHORIZE_URL: 'https://a/auth', VF_REDIRECT_URL: 'https://a/cb', TOKEN_ENCRYPTION_KEY: KEY }, 'ADMIN_EMAILS'],
+    [{ VF_CLIENT_ID: 'c', VF_CLIENT_SECRET: 's', VF_USERNAME: 'u' }, 'VF_USERNAME'],
+  ])('%j stops start-up with one line naming %s', (env, variable) => {
+    const problems = problemsOf(env);
+    expect(problems).toHaveLength(1);
+    expect(problems[0]).toMatch(new RegExp(`^${variable}: `));
+  });
+});
+
+describe('token answers of every dialect', () => {
+  const answer = (body: Record<string, unknown>) => ({ status: 200, body: JSON.stringify(body) });
+
+  it('reads token_type in either case, the refresh token, and extra fields as text', () => {
+    const parsed = processTokenResponse(answer({ access_token: 'a', token_type: 'Bearer', expires_in: 1296000, refresh_token: 'r', account_id: 1, user_id: 2, nested: { x: 1 } }));
+    expect(parsed).toEqual({ accessToken: 'a', expiresInMs: 1296000_000, refreshToken: 'r', scope: undefined, extra: { account_id: '1', user_id: '2' } });
+    expect(processTokenResponse(answer({ access_token: 'a', token_type: 'bearer', expires_in: 1 })).accessToken).toBe('a');
+  });
+
+  it('accepts a missing expires_in (lifetime unknown) but not a wrong one', () => {
+    expect(processTokenResponse(answer({ access_token: 'a', token_type: 'bearer' })).expiresInMs).toBeNull();
+    expect(() => processTokenResponse(answer({ access_token: 'a', token_type: 'bearer', expires_in: '3600' }))).toThrow(expect.objectContaining({ code: 'PLATFORM_BAD_RESPONSE' }));
+    expect(() => processTokenResponse(answer({ access_token: 'a', token_type: 'mac', expires_in: 1 }))).toThrow(expect.objectContaining({ code: 'PLATFORM_BAD_RESPONSE' }));
+    expect(() => processTokenResponse(answer({ access_token: 'a', token_type: 'bearer', refresh_token: 5 }))).toThrow(expect.objectContaining({ code: 'PLATFORM_BAD_RESPONSE' }));
+  });
+
+  it('refuses an answer that does not grant the requested scope', () => {
+    expect(() => processTokenResponse(answer({ access_token: 'a', token_type: 'bearer', scope: 'read' }), { requestedScope: 'all' })).toThrow(/scope/);
+  });
+});
+
+describe('tokens at rest', () => {
+  it('AES-256-GCM: opens only with the same key and label, and each seal differs', () => {
+    const parsed = parseEncryptionKey(KEY);
+    if (!('key' in parsed)) throw new Error(parsed.problem);
+    const sealer = createTokenSealer(parsed.key);
+    const a = sealer.seal('{"accessToken":"secret"}', 'row-1');
+    expect(a).not.toContain('secret');
+    expect(sealer.seal('{"accessToken":"secret"}', 'row-1')).not.toBe(a);
+    expect(sealer.open(a, 'row-1')).toBe('{"accessToken":"secret"}');
+    expect(() => sealer.open(a, 'row-2')).toThrow();
+    const other = createTokenSealer(Buffer.alloc(32, 7));
+    expect(() => other.open(a, 'row-1')).toThrow();
+  });
+});
