@@ -1,8 +1,29 @@
+/**
+ * `BACKEND` (sqlite, the default; postgres; postgres-redis) chooses the stores every behaviour
+ * suite runs on (test/helpers/backend.ts). The other backends run the behaviour suites only: the
+ * emulator's, the browser's and the scale-out suites do not depend on it and run once, on the default.
+ */
+const backend = process.env.BACKEND ?? 'sqlite';
+const postgresReady = /^postgres(ql)?:\/\//.test(process.env.DATABASE_URL ?? '');
+const redisReady = /^rediss?:\/\//.test(process.env.REDIS_URL ?? '');
+const missing =
+  backend === 'sqlite' ? undefined
+  : !postgresReady ? 'DATABASE_URL is not set to a postgres:// URL'
+  : backend === 'postgres-redis' && !redisReady ? 'REDIS_URL is not set to a redis:// URL'
+  : undefined;
+if (missing) process.stdout.write(`BACKEND=${backend}: every suite skipped, ${missing}\n`);
+
+const BEHAVIOUR_SUITES = ['site', 'platform', 'hooks', 'reliability', 'store', 'web'];
+
 /** @type {import('jest').Config} */
 module.exports = {
   testEnvironment: 'node',
   roots: ['<rootDir>/test'],
-  testMatch: ['**/*.test.ts'],
+  testMatch:
+    missing ? ['<rootDir>/test/no-suite-runs-without-its-services']
+    : backend === 'sqlite' ? ['**/*.test.ts']
+    : BEHAVIOUR_SUITES.map((folder) => `<rootDir>/test/${folder}/**/*.test.ts`),
+  passWithNoTests: Boolean(missing),
   transform: { '^.+\\.ts$': ['@swc/jest', { jsc: { target: 'es2022' } }] },
   testTimeout: 30000,
   globalSetup: '<rootDir>/test/global-setup.ts',
