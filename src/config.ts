@@ -19,6 +19,8 @@ export interface Config {
   readonly redisKeyPrefix: string;
   /** how often bridge rows are checked against the session store (one instance per period) */
   readonly reconcileEveryMs: number;
+  /** rows active more recently than this are left alone by reconciliation: their session may not be saved yet */
+  readonly reconcileGraceMs: number;
   /** SIGTERM's overall deadline: past it the process exits non-zero, whatever is pending */
   readonly shutdownTimeoutMs: number;
   /** unset outside production: server.ts then keeps a generated one in the data folder */
@@ -78,6 +80,7 @@ const schema = z.object({
   REDIS_URL: z.string().regex(/^rediss?:\/\/.+/, 'must be redis://...').optional(),
   REDIS_KEY_PREFIX: z.string().regex(/^[A-Za-z0-9_.:-]{0,64}$/, 'letters, digits and _ . : - only, at most 64').default(''),
   RECONCILE_INTERVAL_SECONDS: positiveInt(600),
+  RECONCILE_GRACE_SECONDS: positiveInt(300),
   SHUTDOWN_TIMEOUT_SECONDS: positiveInt(10),
   SESSION_SECRET: z.string().min(32, 'must be at least 32 characters').optional(),
   SESSION_IDLE_MINUTES: positiveInt(7 * 24 * 60),
@@ -143,6 +146,7 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
     redisUrl: e.REDIS_URL,
     redisKeyPrefix: e.REDIS_KEY_PREFIX,
     reconcileEveryMs: e.RECONCILE_INTERVAL_SECONDS * 1000,
+    reconcileGraceMs: e.RECONCILE_GRACE_SECONDS * 1000,
     shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_SECONDS * 1000,
     sessionSecret: e.SESSION_SECRET,
     sessionIdleMs: e.SESSION_IDLE_MINUTES * 60_000,

@@ -48,6 +48,7 @@ async function main(): Promise<void> {
       timeoutMs: platform.timeoutMs,
       token: config.platform.mode === 'remote' ? config.platform.token : undefined,
       tokenEncryptionKey: config.tokens.encryptionKey,
+      options: { reconcileGraceMs: config.reconcileGraceMs },
     },
     adminEmails: config.tokens.adminEmails,
     sessionSecret: config.sessionSecret ?? ensureSessionSecret(config.dataDir),

@@ -106,9 +106,13 @@ function openPostgres(url: string, options: OpenDatabaseOptions): Opened {
   });
   // An idle connection the server ended (a restart, a failover, an idle timeout) is reported here
   // and simply replaced by the next checkout; with no listener it would crash the process.
-  pool.on('error', (error: Error & { code?: string }) => {
-    options.logger?.warn({ code: 'DATABASE_UNAVAILABLE', pgCode: error.code, reason: error.message }, 'an idle database connection was dropped; the pool replaces it');
-  });
+  const dropped = (error: Error & { code?: string }) =>
+    options.logger?.warn({ code: 'DATABASE_UNAVAILABLE', pgCode: error.code, reason: error.message }, 'a database connection was dropped; the pool replaces it');
+  pool.on('error', dropped);
+  // A connection checked out by a query or a transaction has no pool listener; the server ending
+  // it between two statements would otherwise be an unhandled 'error' event. The statement under
+  // way fails by itself, and the pool discards the connection when it comes back.
+  pool.on('connect', (client) => client.on('error', dropped));
   const db = new Kysely<DatabaseSchema>({ dialect: new PostgresDialect({ pool }) });
   return { db, raw: { dialect: 'postgres', client: pool } };
 }

@@ -21,6 +21,8 @@ export interface SiteProcess {
   readonly pid: number;
   /** Settles when the process has exited, however it ended. */
   readonly exited: Promise<SiteExit>;
+  /** Whether it has exited by now. */
+  hasExited(): boolean;
   /** What the process wrote so far (the last 64 KiB of each stream). */
   output(): { stdout: string; stderr: string };
   signal(signal: NodeJS.Signals): void;
@@ -97,6 +99,7 @@ export function startSiteProcess(options: StartSiteProcessOptions): Promise<Site
         port: Number(new URL(url).port),
         pid: child.pid!,
         exited,
+        hasExited: () => child.exitCode !== null || child.signalCode !== null,
         output,
         signal: (signal) => {
           child.kill(signal);

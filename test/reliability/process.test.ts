@@ -6,69 +6,11 @@ import BetterSqlite3 from 'better-sqlite3';
 import { embedTagOf } from '../helpers/browser-flow';
 import { startTestEmulator, TEST_API_KEY, TEST_SITE_ID, type TestEmulator } from '../helpers/emulator';
 import { killAllSiteProcesses, SiteBrowser, siteProcessEnv, startSiteProcess, type SiteProcess, type SiteReply } from '../helpers/site-process';
+import { csrfOf, eachLimited, register, sessionOf, sleep, waitUntil as waitFor, within } from '../helpers/process-reader';
 import { TEST_HOOK_SECRET, TEST_PASSWORD } from '../helpers/site';
 import { makeTempDir } from '../helpers/temp-database';
 
 const ARTICLE = '/articles/harbour-bridge-reopens';
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-async function waitFor(what: string, condition: () => boolean | Promise<boolean>, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await condition())) {
-    if (Date.now() > deadline) throw new Error(`gave up after ${timeoutMs} ms waiting for ${what}`);
-    await sleep(50);
-  }
-}
-
-function within<T>(what: string, promise: Promise<T>, timeoutMs: number): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const deadline = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`gave up after ${timeoutMs} ms waiting for ${what}`)), timeoutMs);
-  });
-  return Promise.race([promise, deadline]).finally(() => clearTimeout(timer));
-}
-
-/** Runs `task` over `items`, `limit` at a time: argon2 at production cost is the bottleneck. */
-async function eachLimited<T>(items: T[], limit: number, task: (item: T, index: number) => Promise<void>): Promise<void> {
-  let next = 0;
-  const worker = async () => {
-    while (next < items.length) {
-      const index = next++;
-      await task(items[index]!, index);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
-}
-
-function csrfOf(reply: SiteReply): string {
-  const token = /name="_csrf" value="([^"]+)"/.exec(reply.text)?.[1];
-  if (!token) throw new Error(`no CSRF token on a ${reply.status} page`);
-  return token;
-}
-
-interface SessionView {
-  user: { id: string; name: string } | null;
-  platform: { uid: string; sid: string } | null;
-  csrfToken?: string;
-}
-
-async function sessionOf(browser: SiteBrowser): Promise<SessionView> {
-  const reply = await browser.get('/api/session', { Accept: 'application/json' });
-  expect(reply.status).toBe(200);
-  return JSON.parse(reply.text) as SessionView;
-}
-
-let readerCount = 0;
-/** A registration through the form; the browser ends logged in. */
-async function register(browser: SiteBrowser): Promise<string> {
-  readerCount += 1;
-  const email = `reader-${process.pid}-${readerCount}@example.com`;
-  const _csrf = csrfOf(await browser.get('/register'));
-  const reply = await browser.postForm('/register', { _csrf, email, name: `Reader ${readerCount}`, password: TEST_PASSWORD });
-  expect(reply.status).toBe(303);
-  return email;
-}
 
 /** How a TCP connect to the port ends: the listener gone shows as ECONNREFUSED. */
 function connectOutcome(port: number): Promise<string> {
