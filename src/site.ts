@@ -10,6 +10,9 @@ import { createPlatform, type Platform, type PlatformOptions } from './platform'
 import { openDatabase, type Database } from './store/database';
 import { openDatabaseSessionStore, openRedisSessionStore, type SessionStoreHandle } from './store/session-stores';
 
+const DEFAULT_SESSION_ABSOLUTE_MS = 30 * 24 * 60 * 60_000;
+const DEFAULT_SESSION_MAX_PER_USER = 20;
+
 export interface SiteOptions {
   clock: Clock;
   logger: Logger;
@@ -19,6 +22,12 @@ export interface SiteOptions {
   platform: { baseUrl: string; siteId: string; apiKey: string; embedSrc: string; timeoutMs: number; options?: PlatformOptions };
   sessionSecret: string;
   sessionIdleMs: number;
+  /** default 30 days */
+  sessionAbsoluteMs?: number | undefined;
+  /** default 20 */
+  sessionMaxPerUser?: number | undefined;
+  /** unset: /metrics and the detailed /readyz are refused */
+  metricsToken?: string | undefined;
   trustProxy: boolean;
   hookSecret: string | undefined;
   rateLimits: RateLimitConfig;
@@ -91,6 +100,9 @@ export async function openSite(options: SiteOptions): Promise<Site> {
       settings: {
         sessionSecret: options.sessionSecret,
         sessionIdleMs: options.sessionIdleMs,
+        sessionAbsoluteMs: options.sessionAbsoluteMs ?? DEFAULT_SESSION_ABSOLUTE_MS,
+        sessionMaxPerUser: options.sessionMaxPerUser ?? DEFAULT_SESSION_MAX_PER_USER,
+        metricsToken: options.metricsToken,
         trustProxy: options.trustProxy,
         hookSecret: options.hookSecret,
       },
