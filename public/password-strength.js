@@ -33,7 +33,7 @@
   var zxcvbn = null;
 
   function estimator() {
-    zxcvbn = zxcvbn || new lib.core.ZxcvbnFactory({ dictionary: common.dictionary, graphs: common.adjacencyGraphs, useLevenshteinDistance: true });
+    zxcvbn = zxcvbn || new lib.core.ZxcvbnFactory({ dictionary: common.dictionary, graphs: common.adjacencyGraphs, useLevenshteinDistance: false });
     return zxcvbn;
   }
 
@@ -42,7 +42,7 @@
     form.querySelectorAll('input[name="email"], input[name="name"]').forEach(function (el) { inputs.push(el.value); });
     var parts = [];
     inputs.forEach(function (text) {
-      parts.push(text);
+      parts.push(text, text.split('@')[0]);
       text.split(/[@.\s_+-]+/).forEach(function (p) { parts.push(p); });
     });
     return parts.filter(function (p) { return p.length >= 3; });
@@ -53,6 +53,8 @@
     if (length === 0) return { level: 'empty', text: 'At least ' + MIN_CHARACTERS + ' characters; a few unrelated words make a good password.' };
     if (length < MIN_CHARACTERS) return { level: 'weak', text: 'Too short: ' + length + ' of at least ' + MIN_CHARACTERS + ' characters.' };
     var result = estimator().check(password.slice(0, SCORED_CHARACTERS), inputs);
+    var fromInputs = result.sequence.reduce(function (sum, m) { return sum + (m.dictionaryName === 'userInputs' ? m.token.length : 0); }, 0);
+    if (fromInputs * 2 >= Math.min(length, SCORED_CHARACTERS)) return { level: 'weak', text: 'Too easy to guess: ' + WARNINGS.userInputs + '.' };
     if (result.score < MIN_SCORE) {
       var why = WARNINGS[result.feedback.warning] || 'it would be guessed too quickly';
       return { level: 'weak', text: 'Too easy to guess: ' + why + '.' };

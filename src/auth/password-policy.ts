@@ -43,7 +43,7 @@ export function createPasswordPolicy(): PasswordPolicy {
   let zxcvbn: ZxcvbnFactory | undefined;
   // Built on first use: the dictionaries take a few tens of milliseconds to rank.
   const estimate = (password: string, inputs: string[]): ZxcvbnResult => {
-    zxcvbn ??= new ZxcvbnFactory({ dictionary, graphs: adjacencyGraphs, useLevenshteinDistance: true });
+    zxcvbn ??= new ZxcvbnFactory({ dictionary, graphs: adjacencyGraphs, useLevenshteinDistance: false });
     return zxcvbn.check(password.slice(0, SCORED_CHARACTERS), inputs);
   };
 
@@ -53,8 +53,11 @@ export function createPasswordPolicy(): PasswordPolicy {
       if (characters < PASSWORD_MIN_CHARACTERS) return `Passwords are at least ${PASSWORD_MIN_CHARACTERS} characters; a few unrelated words make a good one.`;
       if (characters > PASSWORD_MAX_CHARACTERS) return `Passwords are at most ${PASSWORD_MAX_CHARACTERS} characters.`;
       // The parts of an email address are guesses an attacker would try first.
-      const inputs = userInputs.flatMap((input) => [input, ...input.split(/[@.\s_+-]+/)]).filter((input) => input.length >= 3);
+      const inputs = userInputs.flatMap((input) => [input, input.split('@')[0]!, ...input.split(/[@.\s_+-]+/)]).filter((input) => input.length >= 3);
       const result = estimate(password, inputs);
+      // Context-specific words: mostly the reader's own name or address is refused however it scores.
+      const fromInputs = result.sequence.reduce((sum, match) => sum + ('dictionaryName' in match && match.dictionaryName === 'userInputs' ? match.token.length : 0), 0);
+      if (fromInputs * 2 >= Math.min(characters, SCORED_CHARACTERS)) return `That password is too easy to guess: ${WARNINGS.userInputs}. Try a few unrelated words.`;
       if (result.score >= PASSWORD_MIN_SCORE) return undefined;
       const why = (result.feedback.warning && WARNINGS[result.feedback.warning]) ?? 'it would be guessed too quickly';
       return `That password is too easy to guess: ${why}. Try a few unrelated words.`;
