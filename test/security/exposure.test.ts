@@ -52,7 +52,7 @@ describe('operations endpoints are not public (ASVS 14.3.3)', () => {
   });
 
   it('ASVS 14.3.3: with no METRICS_TOKEN set, /metrics answers nobody', async () => {
-    const site = await startTestSite();
+    const site = await startTestSite({ overrides: { metricsToken: undefined } });
     try {
       expect((await site.agent().get('/metrics')).status).toBe(401);
       expect((await site.agent().get('/metrics').set('Authorization', 'Bearer ')).status).toBe(401);
