@@ -17,6 +17,14 @@ import { createPassport } from './auth/passport';
 import { createHostSessions } from './auth/host-session';
 import { createLoginGuard } from './auth/login-limits';
 import { createAuthRoutes } from './auth/routes';
+import { createAccountRoutes } from './auth/account-routes';
+import { createPasswordPolicy } from './auth/password-policy';
+import { createTrustedDevices } from './auth/trusted-device';
+import { enforceSessionLifetime } from './auth/session-lifetime';
+import { liveHostSessionsOf } from './platform';
+import { cookieNamesFor } from './web/cookies';
+import { noStore } from './web/no-store';
+import { createVendorScripts } from './web/vendor-scripts';
 import { createCsrf } from './web/csrf';
 import { createRenderer, PROJECT_ROOT } from './web/render';
 import { embedTagFor, platformForPages } from './web/embed';
@@ -47,13 +55,18 @@ export interface AppDeps {
   settings: {
     sessionSecret: string;
     sessionIdleMs: number;
+    /** a logged-in session ends this long after the login, however active (ASVS 3.3.2) */
+    sessionAbsoluteMs: number;
+    /** live sessions per user; the oldest is logged out when a new one starts */
+    sessionMaxPerUser: number;
+    /** bearer token for /metrics and the detailed /readyz; unset: refused */
+    metricsToken: string | undefined;
+    /** behind a TLS-terminating proxy: cookies are Secure and `__Host-` prefixed */
     trustProxy: boolean;
     /** refused while unset (SPEC section 5) */
     hookSecret: string | undefined;
   };
 }
-
-const SESSION_COOKIE = 'vfb.sid';
 
 /** The site, assembled; reads nothing from the environment and listens on nothing. */
 export function createApp(deps: AppDeps): Express {
@@ -62,8 +75,18 @@ export function createApp(deps: AppDeps): Express {
   const render = createRenderer();
   const users = createUserStore(database.db, clock);
   const passport = createPassport(users, deps.passwords);
-  const hostSessions = createHostSessions(platform.bridge, sessions.store);
-  const csrf = createCsrf();
+  const cookies = cookieNamesFor(settings.trustProxy);
+  const hostSessions = createHostSessions({
+    bridge: platform.bridge,
+    store: sessions.store,
+    clock,
+    sessionsOf: (hostUserId) => liveHostSessionsOf(database.db, hostUserId),
+    maxPerUser: settings.sessionMaxPerUser,
+  });
+  const csrf = createCsrf({ secret: settings.sessionSecret, cookies });
+  const devices = createTrustedDevices({ secret: settings.sessionSecret, cookies, clock });
+  const guard = createLoginGuard(deps.rateLimits);
+  const policy = createPasswordPolicy();
   const embedOrigin = new URL(platform.embedSrc).origin;
 
   app.set('trust proxy', settings.trustProxy ? 1 : false);
@@ -114,27 +137,32 @@ export function createApp(deps: AppDeps): Express {
   app.use(onlyKnownMethods);
 
   // 3. What needs no session: static files, probes, metrics, the server-to-server hook.
+  app.use(createVendorScripts());
   app.use('/public', express.static(path.join(PROJECT_ROOT, 'public'), { index: false, maxAge: '1h' }));
-  app.use(createHealthRoutes({ database: () => database.ping(), sessionStore: () => sessions.ping(), platform: platform.status }, deps.metrics));
+  // Nothing past the static files is for a cache: pages carry sessions, tokens and emails (ASVS 8.2.1).
+  app.use(noStore);
+  app.use(createHealthRoutes({ database: () => database.ping(), sessionStore: () => sessions.ping(), platform: platform.status }, deps.metrics, settings.metricsToken));
   app.use('/hooks', createHookRoutes({ secret: settings.hookSecret, clock, db: database.db, logOutUser: hostSessions.logOutUser }));
 
   // 4. Bodies: small, flat, UTF-8.
   app.use(formBody, jsonBody);
 
-  // 5. Sessions: persistent store, HttpOnly, SameSite=Lax, Secure over HTTPS, rolling idle lifetime.
+  // 5. Sessions: persistent store, HttpOnly, SameSite=Lax, Secure and `__Host-` behind TLS, rolling
+  //    idle lifetime under an absolute one; a row only once someone logs in (no token makes one).
   app.use(
     session({
-      name: SESSION_COOKIE,
+      name: cookies.session,
       store: sessions.store,
       secret: settings.sessionSecret,
       resave: false,
       saveUninitialized: false,
       rolling: true,
-      cookie: { httpOnly: true, sameSite: 'lax', secure: 'auto', maxAge: settings.sessionIdleMs },
+      cookie: { httpOnly: true, sameSite: 'lax', secure: cookies.secure, path: '/', maxAge: settings.sessionIdleMs },
     }),
   );
   app.use(passport.initialize());
   app.use(passport.session());
+  app.use(enforceSessionLifetime({ clock, idleMs: settings.sessionIdleMs, absoluteMs: settings.sessionAbsoluteMs, hostSessions }));
   app.use(csrf.expose);
   app.use(csrf.protect);
   app.use((req, res, next) => {
@@ -145,14 +173,16 @@ export function createApp(deps: AppDeps): Express {
   // 6. The site.
   const withPlatform = platformForPages(platform.bridge, platform.embedSrc);
   app.use(createPageRoutes(render, withPlatform, csrf.tokenFor));
+  app.use(createAccountRoutes({ users, passwords: deps.passwords, policy, hostSessions, guard, devices, bridge: platform.bridge, render }));
   if (platform.admin) app.use(createPlatformAdminRoutes({ ...platform.admin, clock, logger, render }));
   app.use(
     createAuthRoutes({
       users,
       passwords: deps.passwords,
+      policy,
       hostSessions,
-      guard: createLoginGuard(deps.rateLimits),
-      bridge: platform.bridge,
+      guard,
+      devices,
       render,
       authenticate: (req: Request, res: Response) =>
         new Promise<User | undefined>((resolve, reject) => {

@@ -26,12 +26,20 @@ export interface Config {
   /** unset outside production: server.ts then keeps a generated one in the data folder */
   readonly sessionSecret: string | undefined;
   readonly sessionIdleMs: number;
+  /** re-authentication after this long, however active the session (ASVS 3.3.2) */
+  readonly sessionAbsoluteMs: number;
+  /** live sessions per user; the oldest is logged out when a new one starts */
+  readonly sessionMaxPerUser: number;
+  /** bearer token for /metrics and the detailed /readyz; unset: both are refused */
+  readonly metricsToken: string | undefined;
   readonly hookSecret: string | undefined;
   readonly dataDir: string;
   readonly platform: PlatformConfig;
   readonly rateLimits: RateLimitConfig;
   /** token dialect, token encryption key and connect admins (src/platform/token-config.ts) */
   readonly tokens: TokenConfig;
+  /** settings that start but deserve a line at start-up (production without TRUST_PROXY) */
+  readonly warnings: readonly string[];
 }
 
 export type PlatformConfig =
@@ -46,10 +54,24 @@ export type PlatformConfig =
       readonly token: TokenSettings;
     };
 
+/**
+ * Per 15 minutes unless said otherwise; how they combine is in src/auth/login-limits.ts. The
+ * optional ones default from the others (src/auth/rate-limits.ts); loadConfig sets them all.
+ */
 export interface RateLimitConfig {
+  /** failed logins per account from one client (IP, or a known device): the hard limit */
+  readonly loginPerAccountClient?: number;
+  /** failed logins per account from clients that are not a known device of it */
   readonly loginPerAccount: number;
+  /** failed logins per IP, clients that are not a known device */
   readonly loginPerIp: number;
+  /** failed logins per account from every client together, known devices included */
+  readonly loginCeiling?: number;
   readonly registerPerIp: number;
+  /** account changes (profile, password) per user, per hour */
+  readonly accountChangesPerUser?: number;
+  /** account changes per IP, per hour */
+  readonly accountChangesPerIp?: number;
 }
 
 export class ConfigError extends Error {
@@ -84,6 +106,10 @@ const schema = z.object({
   SHUTDOWN_TIMEOUT_SECONDS: positiveInt(10),
   SESSION_SECRET: z.string().min(32, 'must be at least 32 characters').optional(),
   SESSION_IDLE_MINUTES: positiveInt(7 * 24 * 60),
+  SESSION_ABSOLUTE_DAYS: positiveInt(30),
+  SESSION_MAX_PER_USER: positiveInt(20),
+  METRICS_TOKEN: z.string().min(32, 'must be at least 32 characters').optional(),
+  VF_EMULATOR: z.enum(['true', 'false', '1', '0']).optional(),
   HOOK_SECRET: z.string().min(32, 'must be at least 32 characters').optional(),
   DATA_DIR: z.string().min(1).default('./data'),
   VF_SITE_ID: optionalText,
@@ -92,9 +118,13 @@ const schema = z.object({
   VF_EMBED_SRC: httpUrl.optional(),
   VF_TIMEOUT_MS: positiveInt(3000),
   EMULATOR_PORT: z.coerce.number().int().min(0).max(65535).default(0),
-  RATE_LIMIT_LOGIN_ACCOUNT: positiveInt(10),
+  RATE_LIMIT_LOGIN_ACCOUNT_CLIENT: positiveInt(10),
+  RATE_LIMIT_LOGIN_ACCOUNT: positiveInt(30),
   RATE_LIMIT_LOGIN_IP: positiveInt(50),
+  RATE_LIMIT_LOGIN_CEILING: positiveInt(100),
   RATE_LIMIT_REGISTER_IP: positiveInt(30),
+  RATE_LIMIT_ACCOUNT_USER: positiveInt(10),
+  RATE_LIMIT_ACCOUNT_IP: positiveInt(30),
 });
 
 /** Empty strings count as unset, as they do in most .env files. */
@@ -120,7 +150,22 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
   }
   if (e.SESSION_STORE === 'redis' && !e.REDIS_URL) problems.push('REDIS_URL: required when SESSION_STORE=redis');
   if (e.NODE_ENV === 'production' && !e.SESSION_SECRET) problems.push('SESSION_SECRET: required when NODE_ENV=production');
+  // The emulator's throwaway platform is no place for real readers: production says so explicitly.
+  const emulatorAsked = e.VF_EMULATOR === 'true' || e.VF_EMULATOR === '1';
+  if (e.NODE_ENV === 'production' && !e.VF_SITE_ID && !e.VF_API_KEY && !emulatorAsked) {
+    problems.push('VF_SITE_ID/VF_API_KEY: required when NODE_ENV=production (or VF_EMULATOR=true to run the bundled emulator on purpose)');
+  }
+  // Known devices must stay able to log in while strangers fill the per-account limit (src/auth/login-limits.ts).
+  if (e.RATE_LIMIT_LOGIN_CEILING <= 2 * e.RATE_LIMIT_LOGIN_ACCOUNT + e.RATE_LIMIT_LOGIN_ACCOUNT_CLIENT) {
+    problems.push('RATE_LIMIT_LOGIN_CEILING: must be more than twice RATE_LIMIT_LOGIN_ACCOUNT plus RATE_LIMIT_LOGIN_ACCOUNT_CLIENT');
+  }
   if (problems.length > 0) throw new ConfigError(problems);
+
+  const trustProxy = e.TRUST_PROXY === 'true' || e.TRUST_PROXY === '1';
+  const warnings: string[] = [];
+  if (e.NODE_ENV === 'production' && !trustProxy) {
+    warnings.push('TRUST_PROXY is off: cookies go out without Secure and without the __Host- prefix; set TRUST_PROXY=true behind a TLS-terminating proxy');
+  }
 
   const platform: PlatformConfig =
     token
@@ -139,7 +184,7 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
     nodeEnv: e.NODE_ENV,
     host: e.HOST,
     port: e.PORT,
-    trustProxy: e.TRUST_PROXY === 'true' || e.TRUST_PROXY === '1',
+    trustProxy,
     logLevel: e.LOG_LEVEL,
     databaseUrl: e.DATABASE_URL,
     sessionStore: e.SESSION_STORE,
@@ -150,15 +195,23 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
     shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_SECONDS * 1000,
     sessionSecret: e.SESSION_SECRET,
     sessionIdleMs: e.SESSION_IDLE_MINUTES * 60_000,
+    sessionAbsoluteMs: e.SESSION_ABSOLUTE_DAYS * 24 * 60 * 60_000,
+    sessionMaxPerUser: e.SESSION_MAX_PER_USER,
+    metricsToken: e.METRICS_TOKEN,
     hookSecret: e.HOOK_SECRET,
     dataDir: e.DATA_DIR,
     platform: Object.freeze(platform),
     rateLimits: Object.freeze({
+      loginPerAccountClient: e.RATE_LIMIT_LOGIN_ACCOUNT_CLIENT,
       loginPerAccount: e.RATE_LIMIT_LOGIN_ACCOUNT,
       loginPerIp: e.RATE_LIMIT_LOGIN_IP,
+      loginCeiling: e.RATE_LIMIT_LOGIN_CEILING,
       registerPerIp: e.RATE_LIMIT_REGISTER_IP,
+      accountChangesPerUser: e.RATE_LIMIT_ACCOUNT_USER,
+      accountChangesPerIp: e.RATE_LIMIT_ACCOUNT_IP,
     }),
     tokens: Object.freeze(tokens.config),
+    warnings: Object.freeze(warnings),
   });
 }
 

@@ -27,6 +27,7 @@ async function main(): Promise<void> {
   }
 
   const logger = createLogger({ level: config.logLevel });
+  for (const warning of config.warnings) logger.warn(warning);
   const emulator = config.platform.mode === 'emulator' ? await startBundledEmulator(config, logger) : undefined;
   const platform =
     config.platform.mode === 'remote'
@@ -53,6 +54,9 @@ async function main(): Promise<void> {
     adminEmails: config.tokens.adminEmails,
     sessionSecret: config.sessionSecret ?? ensureSessionSecret(config.dataDir),
     sessionIdleMs: config.sessionIdleMs,
+    sessionAbsoluteMs: config.sessionAbsoluteMs,
+    sessionMaxPerUser: config.sessionMaxPerUser,
+    metricsToken: config.metricsToken,
     trustProxy: config.trustProxy,
     hookSecret: config.hookSecret,
     rateLimits: config.rateLimits,
@@ -115,7 +119,8 @@ async function startBundledEmulator(config: Config, logger: Logger) {
   const emulator = await startEmulator({
     siteId,
     apiKey,
-    host: config.host,
+    // Its admin API moves the clock, injects faults and ends sessions: loopback only, whatever HOST says.
+    host: '127.0.0.1',
     port: config.platform.mode === 'emulator' ? config.platform.emulatorPort : 0,
     logger: logger.child({ component: 'emulator' }),
   });

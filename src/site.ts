@@ -11,6 +11,9 @@ import { openDatabase, type Database } from './store/database';
 import { openDatabaseSessionStore, openRedisSessionStore, type SessionStoreHandle } from './store/session-stores';
 import { createBackgroundJobs, type BackgroundJobs, type JobSchedule } from './background-jobs';
 
+const DEFAULT_SESSION_ABSOLUTE_MS = 30 * 24 * 60 * 60_000;
+const DEFAULT_SESSION_MAX_PER_USER = 20;
+
 export interface SiteOptions {
   clock: Clock;
   logger: Logger;
@@ -36,6 +39,12 @@ export interface SiteOptions {
   adminEmails?: readonly string[] | undefined;
   sessionSecret: string;
   sessionIdleMs: number;
+  /** default 30 days */
+  sessionAbsoluteMs?: number | undefined;
+  /** default 20 */
+  sessionMaxPerUser?: number | undefined;
+  /** unset: /metrics and the detailed /readyz are refused */
+  metricsToken?: string | undefined;
   trustProxy: boolean;
   hookSecret: string | undefined;
   rateLimits: RateLimitConfig;
@@ -138,6 +147,9 @@ export async function openSite(options: SiteOptions): Promise<Site> {
       settings: {
         sessionSecret: options.sessionSecret,
         sessionIdleMs: options.sessionIdleMs,
+        sessionAbsoluteMs: options.sessionAbsoluteMs ?? DEFAULT_SESSION_ABSOLUTE_MS,
+        sessionMaxPerUser: options.sessionMaxPerUser ?? DEFAULT_SESSION_MAX_PER_USER,
+        metricsToken: options.metricsToken,
         trustProxy: options.trustProxy,
         hookSecret: options.hookSecret,
       },

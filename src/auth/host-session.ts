@@ -1,37 +1,80 @@
 import type { Request } from 'express';
 import type session from 'express-session';
+import type { Clock } from '../clock';
 import type { Bridge, HostUser } from '../platform';
 import type { User } from './user-store';
+
+declare module 'express-session' {
+  interface SessionData {
+    /** when the reader logged in to this session: the absolute lifetime counts from here */
+    startedAt?: number;
+    passport?: { user?: unknown };
+  }
+}
 
 /** The host user as the platform sees it: its own id, never a fixed admin id (seed 003). */
 export function toHostUser(user: User): HostUser {
   return { id: String(user.id), name: user.name, email: user.email };
 }
 
+export interface HostSessionDeps {
+  bridge: Bridge;
+  store: session.Store;
+  clock: Clock;
+  /** host session ids that may still be live for a user (src/platform/host-session-index.ts) */
+  sessionsOf(hostUserId: string): Promise<string[]>;
+  /** live sessions per user; the oldest beyond this is logged out at login (ASVS 3.3) */
+  maxPerUser: number;
+}
+
 /**
  * The one place where the host login and logout meet the bridge, for the form post,
  * the AJAX call and registration alike.
  */
-export function createHostSessions(bridge: Bridge, store: session.Store) {
+export function createHostSessions(deps: HostSessionDeps) {
+  const { bridge, store, clock } = deps;
   refuseSavesOfEndedSessions(store, (sid) => bridge.hasEnded(sid));
+
+  /** Ends one session, wherever it is: platform first (queued if it is down), then the host row. */
+  async function endSession(sid: string): Promise<boolean> {
+    await bridge.onLogout(sid);
+    return destroyIfAlive(store, sid);
+  }
+
+  /** Logs out this user's oldest sessions beyond the cap; the one just started stays. */
+  async function enforceCap(userId: number, currentSid: string): Promise<void> {
+    const sids = (await deps.sessionsOf(String(userId))).filter((sid) => sid !== currentSid);
+    if (sids.length < deps.maxPerUser) return;
+    const live = (await Promise.all(sids.map(async (sid) => ({ sid, data: await read(store, sid) }))))
+      .filter(({ data }) => data?.passport?.user === userId)
+      .sort((a, b) => (a.data?.startedAt ?? 0) - (b.data?.startedAt ?? 0));
+    const surplus = live.length + 1 - deps.maxPerUser;
+    await Promise.all(live.slice(0, Math.max(0, surplus)).map(({ sid }) => endSession(sid)));
+  }
+
   return {
     /** passport regenerates the session id first (fixation); the bridge keys on the new one. */
     async logIn(req: Request, user: User): Promise<void> {
       // A second login in the same browser replaces the first: its platform session goes too.
       if (req.user) await bridge.onLogout(req.sessionID);
       await new Promise<void>((resolve, reject) => req.login(user, (err) => (err ? reject(err) : resolve())));
+      req.session.startedAt = clock.now();
       await bridge.onLogin(req.sessionID, toHostUser(user));
+      await enforceCap(user.id, req.sessionID);
     },
 
     /** Ends the platform session (queued durably if the platform is down), then the host one. */
     async logOut(req: Request): Promise<void> {
-      if (req.user) await bridge.onLogout(req.sessionID);
+      // Nobody logged in: nothing to end, and no session row to write for it.
+      if (!req.user) return;
+      await bridge.onLogout(req.sessionID);
       await new Promise<void>((resolve, reject) => req.logout((err) => (err ? reject(err) : resolve())));
     },
 
     /**
-     * Every session of one user, wherever it is (the logout hook): platform first, then host.
-     * Counts the host sessions that were still alive; one that expired on its own is not news.
+     * Every session of one user, wherever it is (the logout hook, a password change): platform
+     * first, then host. Counts the host sessions that were still alive; one that expired on its
+     * own is not news.
      */
     async logOutUser(hostUserId: string): Promise<number> {
       const { hostSessionIds } = await bridge.logoutUser(hostUserId);
@@ -43,13 +86,14 @@ export function createHostSessions(bridge: Bridge, store: session.Store) {
 
 export type HostSessions = ReturnType<typeof createHostSessions>;
 
-function destroyIfAlive(store: session.Store, sid: string): Promise<boolean> {
-  return new Promise((resolve, reject) => {
-    store.get(sid, (getError, data) => {
-      if (getError) return reject(getError);
-      store.destroy(sid, (destroyError) => (destroyError ? reject(destroyError) : resolve(Boolean(data))));
-    });
-  });
+function read(store: session.Store, sid: string): Promise<session.SessionData | null | undefined> {
+  return new Promise((resolve, reject) => store.get(sid, (error, data) => (error ? reject(error) : resolve(data))));
+}
+
+async function destroyIfAlive(store: session.Store, sid: string): Promise<boolean> {
+  const data = await read(store, sid);
+  await new Promise<void>((resolve, reject) => store.destroy(sid, (error) => (error ? reject(error) : resolve())));
+  return Boolean(data);
 }
 
 /**

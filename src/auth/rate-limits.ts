@@ -13,13 +13,18 @@ import type { RawClient } from '../store/database';
 import type { RedisClient } from '../store/session-stores';
 
 /**
- * Counters of failed logins (per account and per IP) and of registrations (per IP), kept where
- * every site process sees them: Redis when sessions are there, otherwise the site's database.
+ * Counters of failed logins, registrations and account changes, kept where every site process
+ * sees them: Redis when sessions are there, otherwise the site's database. How the login
+ * counters combine is in src/auth/login-limits.ts.
  */
 export interface RateLimits {
+  readonly loginPerAccountClient: RateLimiterAbstract;
   readonly loginPerAccount: RateLimiterAbstract;
   readonly loginPerIp: RateLimiterAbstract;
+  readonly loginCeiling: RateLimiterAbstract;
   readonly registerPerIp: RateLimiterAbstract;
+  readonly accountChangesPerUser: RateLimiterAbstract;
+  readonly accountChangesPerIp: RateLimiterAbstract;
 }
 
 const FIFTEEN_MINUTES = 15 * 60;
@@ -41,12 +46,18 @@ export async function createRateLimits(
         tableName: 'rate_limits_' + keyPrefix,
       }),
     );
-  const [loginPerAccount, loginPerIp, registerPerIp] = await Promise.all([
+  const perClient = limits.loginPerAccountClient ?? limits.loginPerAccount;
+  const ceiling = limits.loginCeiling ?? 2 * limits.loginPerAccount + perClient + 1;
+  const [loginPerAccountClient, loginPerAccount, loginPerIp, loginCeiling, registerPerIp, accountChangesPerUser, accountChangesPerIp] = await Promise.all([
+    make('login_account_client', perClient, FIFTEEN_MINUTES),
     make('login_account', limits.loginPerAccount, FIFTEEN_MINUTES),
     make('login_ip', limits.loginPerIp, FIFTEEN_MINUTES),
+    make('login_ceiling', ceiling, FIFTEEN_MINUTES),
     make('register_ip', limits.registerPerIp, ONE_HOUR),
+    make('account_user', limits.accountChangesPerUser ?? 10, ONE_HOUR),
+    make('account_ip', limits.accountChangesPerIp ?? 30, ONE_HOUR),
   ]);
-  return { loginPerAccount, loginPerIp, registerPerIp };
+  return { loginPerAccountClient, loginPerAccount, loginPerIp, loginCeiling, registerPerIp, accountChangesPerUser, accountChangesPerIp };
 }
 
 function createLimiter(

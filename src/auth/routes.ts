@@ -3,24 +3,25 @@ import { RequestError } from '../errors';
 import type { Render } from '../web/render';
 import { wantsJson } from '../web/negotiate';
 import { safeReturnTo } from '../web/return-to';
-import { accountForm, loginForm, parseForm, registerForm } from './forms';
+import { loginForm, parseForm, registerForm } from './forms';
 import type { HostSessions } from './host-session';
 import type { LoginGuard } from './login-limits';
 import type { PasswordHasher } from './passwords';
+import type { PasswordPolicy } from './password-policy';
 import { INVALID_CREDENTIALS_MESSAGE } from './passport';
+import type { TrustedDevices } from './trusted-device';
 import type { User, UserStore } from './user-store';
 import { normaliseEmail } from './user-store';
-import type { Bridge } from '../platform';
-import { toHostUser } from './host-session';
 
 export interface AuthRouteDeps {
   users: UserStore;
   passwords: PasswordHasher;
+  policy: PasswordPolicy;
   /** passport's authenticate step, promisified: the user, or undefined for wrong credentials */
   authenticate(req: Request, res: Response): Promise<User | undefined>;
   hostSessions: HostSessions;
   guard: LoginGuard;
-  bridge: Bridge;
+  devices: TrustedDevices;
   render: Render;
 }
 
@@ -28,7 +29,7 @@ export interface AuthRouteDeps {
  * A form that fails validation is shown again with the message (never the password); JSON
  * clients get the error object from the error handler.
  */
-function reshowForm(req: Request, res: Response, render: Render, view: string, error: unknown, fields: object): void {
+export function reshowForm(req: Request, res: Response, render: Render, view: string, error: unknown, fields: object): void {
   if (!(error instanceof RequestError) || wantsJson(req) || error.code === 'RATE_LIMITED' || error.code === 'CSRF_INVALID') throw error;
   render(res, view, { title: view === 'login' ? 'Log in' : view === 'register' ? 'Register' : 'Your account', error: error.message, ...fields }, error.status);
 }
@@ -45,7 +46,7 @@ function finish(req: Request, res: Response, returnTo: string, user: User): void
 }
 
 export function createAuthRoutes(deps: AuthRouteDeps): Router {
-  const { users, passwords, hostSessions, guard, bridge, render } = deps;
+  const { users, passwords, policy, hostSessions, guard, devices, render } = deps;
   const router = Router();
 
   router.get('/register', (req, res) => {
@@ -57,8 +58,11 @@ export function createAuthRoutes(deps: AuthRouteDeps): Router {
     try {
       await guard.register(req.ip ?? 'unknown');
       const form = parseForm(registerForm, req.body);
+      const weak = policy.problemWith(form.password, [form.email, form.name]);
+      if (weak) throw new RequestError('PASSWORD_TOO_WEAK', weak);
       const user = await users.create({ email: form.email, name: form.name, passwordHash: await passwords.hash(form.password) });
       await hostSessions.logIn(req, user);
+      devices.issue(res, user.id);
       finish(req, res, safeReturnTo(form.returnTo), user);
     } catch (error) {
       reshowForm(req, res, render, 'register', error, fieldsOf(req.body));
@@ -72,13 +76,14 @@ export function createAuthRoutes(deps: AuthRouteDeps): Router {
   router.post('/login', async (req, res) => {
     try {
       const form = parseForm(loginForm, req.body);
-      const ip = req.ip ?? 'unknown';
       const account = normaliseEmail(form.email);
-      await guard.attemptLogin(ip, account);
+      const attempt = { account, ip: req.ip ?? 'unknown', device: devices.deviceOf(req, await users.idOf(account)) };
+      await guard.attemptLogin(attempt);
       const user = await deps.authenticate(req, res);
       if (!user) throw new RequestError('INVALID_CREDENTIALS', INVALID_CREDENTIALS_MESSAGE);
-      await guard.loginSucceeded(ip, account);
+      await guard.loginSucceeded(attempt);
       await hostSessions.logIn(req, user);
+      devices.issue(res, user.id);
       finish(req, res, safeReturnTo(form.returnTo), user);
     } catch (error) {
       reshowForm(req, res, render, 'login', error, fieldsOf(req.body));
@@ -90,26 +95,6 @@ export function createAuthRoutes(deps: AuthRouteDeps): Router {
     await hostSessions.logOut(req);
     if (wantsJson(req)) res.json({ ok: true });
     else res.redirect(303, '/');
-  });
-
-  router.get('/account', (req, res) => {
-    if (!req.user) return res.redirect(303, '/login?returnTo=%2Faccount');
-    render(res, 'account', { title: 'Your account', email: req.user.email, name: req.user.name, saved: req.query.saved === '1' });
-  });
-
-  router.post('/account', async (req, res) => {
-    if (!req.user) throw new RequestError('UNAUTHENTICATED', 'Log in to change your account.');
-    try {
-      const form = parseForm(accountForm, req.body);
-      const user = await users.updateProfile(req.user.id, form);
-      req.user = user;
-      // The platform's login call is also how its profile is updated (seed 003).
-      await bridge.onProfileChange(req.sessionID, toHostUser(user));
-      if (wantsJson(req)) res.json({ ok: true, user });
-      else res.redirect(303, '/account?saved=1');
-    } catch (error) {
-      reshowForm(req, res, render, 'account', error, fieldsOf(req.body));
-    }
   });
 
   return router;

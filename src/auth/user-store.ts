@@ -14,7 +14,10 @@ export interface UserStore {
   findById(id: number): Promise<User | undefined>;
   /** For login only: the one place the hash leaves the database. */
   findCredentials(email: string): Promise<(User & { passwordHash: string }) | undefined>;
+  /** The account's id, when the email has one: which reader a login names, before any password is checked. */
+  idOf(email: string): Promise<number | undefined>;
   updateProfile(id: number, profile: { email: string; name: string }): Promise<User>;
+  setPasswordHash(id: number, passwordHash: string): Promise<void>;
 }
 
 const PUBLIC_COLUMNS = ['id', 'email', 'name'] as const;
@@ -56,6 +59,15 @@ export function createUserStore(db: Kysely<DatabaseSchema>, clock: Clock): UserS
         .where('email', '=', normaliseEmail(email))
         .executeTakeFirst();
       return row && { id: row.id, email: row.email, name: row.name, passwordHash: row.password_hash };
+    },
+
+    async idOf(email) {
+      const row = await db.selectFrom('users').select('id').where('email', '=', normaliseEmail(email)).executeTakeFirst();
+      return row?.id;
+    },
+
+    async setPasswordHash(id, passwordHash) {
+      await db.updateTable('users').set({ password_hash: passwordHash, updated_at: clock.now() }).where('id', '=', id).execute();
     },
 
     async updateProfile(id, { email, name }) {

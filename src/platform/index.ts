@@ -22,6 +22,7 @@ export {
   type PlatformLoginDetails,
   type PlatformSession,
 } from './accounts-client';
+export { liveHostSessionsOf } from './host-session-index';
 export { createBridge, type Bridge, type BridgeDeps, type BridgeOptions, type HostUser } from './bridge';
 export {
   createCircuitBreaker,

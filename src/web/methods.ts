@@ -14,6 +14,7 @@ const ROUTES: ReadonlyArray<readonly [RegExp, readonly string[]]> = [
   [/^\/articles\/[^/]+\/?$/i, ['GET']],
   [/^\/api\/session\/?$/i, ['GET']],
   [/^\/(register|login|account)\/?$/i, ['GET', 'POST']],
+  [/^\/account\/password\/?$/i, ['POST']],
   [/^\/logout\/?$/i, ['POST']],
   [/^\/(healthz|readyz|metrics)\/?$/i, ['GET']],
   [/^\/hooks\/logout\/?$/i, ['POST']],

@@ -1,9 +1,9 @@
-import { Router, type RequestHandler } from 'express';
+import { Router, type Request, type RequestHandler, type Response } from 'express';
 import { RequestError } from '../errors';
 import { ARTICLES, findArticle } from './articles';
 import type { Render } from './render';
 
-export function createPageRoutes(render: Render, withPlatform: RequestHandler, csrfTokenFor: (req: Parameters<RequestHandler>[0]) => string): Router {
+export function createPageRoutes(render: Render, withPlatform: RequestHandler, csrfTokenFor: (req: Request, res: Response) => string): Router {
   const router = Router();
 
   router.get('/', withPlatform, (_req, res) => {
@@ -18,10 +18,9 @@ export function createPageRoutes(render: Render, withPlatform: RequestHandler, c
 
   // For the browser script: who is logged in, and the embed's platform session (SPEC section 4).
   router.get('/api/session', withPlatform, (req, res) => {
-    res.setHeader('Cache-Control', 'no-store');
     const user = req.user ? { id: req.user.id, name: req.user.name, email: req.user.email } : null;
     const platform = res.locals.platform ? { uid: res.locals.platform.userId, sid: res.locals.platform.session } : null;
-    res.json({ user, platform, ...(user ? { csrfToken: csrfTokenFor(req) } : {}) });
+    res.json({ user, platform, ...(user ? { csrfToken: csrfTokenFor(req, res) } : {}) });
   });
 
   return router;

@@ -173,7 +173,10 @@ export interface SiteReply {
  * followed, and a jar of the one cookie the site sets. Every request gives up after `timeoutMs`.
  */
 export class SiteBrowser {
+  /** the session cookie's value */
   cookie: string | undefined;
+  /** the site's other cookies (the anonymous CSRF cookie, the known-device cookie), by name */
+  readonly otherCookies = new Map<string, string>();
 
   constructor(
     public baseUrl: string,
@@ -192,7 +195,7 @@ export class SiteBrowser {
     const res = await fetch(this.baseUrl + pathname, {
       method,
       body,
-      headers: { ...headers, ...(this.cookie ? { Cookie: `vfb.sid=${this.cookie}` } : {}) },
+      headers: { ...headers, ...this.cookieHeader() },
       redirect: 'manual',
       signal: AbortSignal.timeout(this.timeoutMs),
     });
@@ -200,7 +203,14 @@ export class SiteBrowser {
     for (const line of res.headers.getSetCookie()) {
       const value = /^vfb\.sid=([^;]*)/.exec(line)?.[1];
       if (value !== undefined) this.cookie = value === '' ? undefined : value;
+      const other = /^(vfb\.(?:csrf|device))=([^;]*)/.exec(line);
+      if (other) this.otherCookies.set(other[1]!, other[2]!);
     }
     return { status: res.status, headers: res.headers, text };
+  }
+
+  private cookieHeader(): Record<string, string> {
+    const pairs = [...(this.cookie ? [`vfb.sid=${this.cookie}`] : []), ...[...this.otherCookies].map(([name, value]) => `${name}=${value}`)];
+    return pairs.length > 0 ? { Cookie: pairs.join('; ') } : {};
   }
 }

@@ -12,6 +12,9 @@ import { createTestStores, type TestStores } from './backend';
 export const TEST_HOOK_SECRET = 'hook-secret-for-tests-0123456789abcdef';
 export const TEST_SESSION_SECRET = 'session-secret-for-tests-0123456789abcdef';
 export const TEST_PASSWORD = 'correct horse battery';
+/** `/metrics` and the detailed `/readyz` answer this bearer token */
+export const TEST_METRICS_TOKEN = 'metrics-token-for-tests-0123456789abcdef';
+export const OPS_AUTHORIZATION = `Bearer ${TEST_METRICS_TOKEN}`;
 
 /** argon2id still, with test-sized cost: the suites measure the site, not the hash. */
 export const testPasswords = createPasswordHasher({ memoryCost: 1024, timeCost: 1, parallelism: 1 });
@@ -92,6 +95,7 @@ export async function startTestSite(options: TestSiteOptions = {}): Promise<Test
     sessionIdleMs: 7 * 24 * 60 * 60 * 1000,
     trustProxy: false,
     hookSecret: TEST_HOOK_SECRET,
+    metricsToken: TEST_METRICS_TOKEN,
     rateLimits: { loginPerAccount: 10, loginPerIp: 50, registerPerIp: 30 },
     passwords: testPasswords,
     ...options.overrides,

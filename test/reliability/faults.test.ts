@@ -1,6 +1,6 @@
 import type { Response } from 'supertest';
 import { csrfFor, embedTagOf, login, register } from '../helpers/browser-flow';
-import { startTestSite, type TestSite } from '../helpers/site';
+import { OPS_AUTHORIZATION, startTestSite, type TestSite } from '../helpers/site';
 
 const TIMEOUT_MS = 400;
 /** Long enough that only the test's own clock moves end it, however busy the machine is. */
@@ -75,9 +75,9 @@ describe('circuit breaker', () => {
   it('opens on a dead platform, shows it in /readyz and /metrics, stops calling, and closes after a trial call', async () => {
     t.emulator.faults.failAll('drop', 'any');
     for (let i = 0; i < 4; i += 1) await register(t.agent());
-    const ready = await t.agent().get('/readyz').expect(200);
+    const ready = await t.agent().get('/readyz').set('Authorization', OPS_AUTHORIZATION).expect(200);
     expect(ready.body.checks.platform).toMatchObject({ ok: false, circuit: 'open' });
-    expect((await t.agent().get('/metrics').expect(200)).text).toMatch(/^vf_platform_circuit_state 2$/m);
+    expect((await t.agent().get('/metrics').set('Authorization', OPS_AUTHORIZATION).expect(200)).text).toMatch(/^vf_platform_circuit_state 2$/m);
 
     // While open, logins do not reach the platform at all.
     const callsWhileOpen = t.emulator.stats().calls;
@@ -89,8 +89,8 @@ describe('circuit breaker', () => {
     const reader = t.agent();
     await register(reader);
     expect(embedTagOf((await reader.get('/').expect(200)).text).sid).toBeTruthy();
-    expect((await t.agent().get('/readyz').expect(200)).body.checks.platform).toMatchObject({ ok: true, circuit: 'closed' });
-    expect((await t.agent().get('/metrics').expect(200)).text).toMatch(/^vf_platform_circuit_state 0$/m);
+    expect((await t.agent().get('/readyz').set('Authorization', OPS_AUTHORIZATION).expect(200)).body.checks.platform).toMatchObject({ ok: true, circuit: 'closed' });
+    expect((await t.agent().get('/metrics').set('Authorization', OPS_AUTHORIZATION).expect(200)).text).toMatch(/^vf_platform_circuit_state 0$/m);
   });
 });
 
@@ -126,7 +126,7 @@ describe('token endpoint failing', () => {
   it('readiness probes report the failing token endpoint without calling it', async () => {
     const tokenCallsBefore = t.emulator.stats().calls.token;
     for (let i = 0; i < 20; i += 1) {
-      const res = await t.agent().get('/readyz').expect(200);
+      const res = await t.agent().get('/readyz').set('Authorization', OPS_AUTHORIZATION).expect(200);
       expect(res.body.checks.platform).toMatchObject({ ok: false, token: 'failing' });
     }
     expect(t.emulator.stats().calls.token).toBe(tokenCallsBefore);

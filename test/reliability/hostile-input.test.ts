@@ -2,7 +2,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { ErrorCode } from '../../src/errors';
 import { signHook } from '../../src/hooks';
-import { csrfFor, register, sessionCookie } from '../helpers/browser-flow';
+import { csrfFrom, register, sessionCookie } from '../helpers/browser-flow';
 import { TEST_API_KEY } from '../helpers/emulator';
 import { sendRaw, type RawRequest, type RawResponse } from '../helpers/raw-http';
 import { startTestSite, TEST_HOOK_SECRET, TEST_PASSWORD, TEST_SESSION_SECRET, type TestSite } from '../helpers/site';
@@ -14,14 +14,16 @@ import { startTestSite, TEST_HOOK_SECRET, TEST_PASSWORD, TEST_SESSION_SECRET, ty
  */
 
 interface Party {
-  /** the `vfb.sid` cookie value, signed and URL-encoded as the site set it */
+  /** the cookie's value, signed and URL-encoded as the site set it */
   cookie: string;
+  /** `vfb.sid` unless said otherwise */
+  cookieName?: string;
   csrf: string;
 }
 
 interface Context {
   reader: Party & { userId: string; email: string };
-  /** an anonymous visitor whose session holds a CSRF token (it opened the register form) */
+  /** an anonymous visitor with a CSRF token and its double-submit cookie (it opened the register form) */
   visitor: Party;
   /** another account: its email is taken */
   otherEmail: string;
@@ -49,7 +51,7 @@ const JSON_TYPE = 'application/json';
 
 const enc = encodeURIComponent;
 const partyOf = (ctx: Context, who: Who): Party | undefined => (who === 'nobody' ? undefined : ctx[who]);
-const cookieHeader = (party: Party | undefined): Array<[string, string]> => (party ? [['Cookie', `vfb.sid=${party.cookie}`]] : []);
+const cookieHeader = (party: Party | undefined): Array<[string, string]> => (party ? [['Cookie', `${party.cookieName ?? 'vfb.sid'}=${party.cookie}`]] : []);
 
 /** A form post as a browser sends it, with the party's CSRF token as the first field. */
 function formPost(path: string, fields: string | ((ctx: Context) => string), who: Who = 'visitor', extraHeaders: Array<[string, string]> = []) {
@@ -201,8 +203,10 @@ const accountBodies: Array<[string, string | ((ctx: Context) => string), number]
   ['a name with a NUL byte', (ctx) => `name=A%00B&email=${enc(ctx.reader.email)}`, 400],
   ['a name with a newline', (ctx) => `name=A%0AB&email=${enc(ctx.reader.email)}`, 400],
   ['the name given twice', (ctx) => `name=A&name=B&email=${enc(ctx.reader.email)}`, 400],
-  ['another reader’s email', (ctx) => `name=Still%20Me&email=${enc(ctx.otherEmail)}`, 409],
-  ['another reader’s email in capitals', (ctx) => `name=Still%20Me&email=${enc(ctx.otherEmail.toUpperCase())}`, 409],
+  ['another reader’s email', (ctx) => `name=Still%20Me&email=${enc(ctx.otherEmail)}&currentPassword=${enc(TEST_PASSWORD)}`, 409],
+  ['another reader’s email in capitals', (ctx) => `name=Still%20Me&email=${enc(ctx.otherEmail.toUpperCase())}&currentPassword=${enc(TEST_PASSWORD)}`, 409],
+  ['another reader’s email without the current password', (ctx) => `name=Still%20Me&email=${enc(ctx.otherEmail)}`, 400],
+  ['another reader’s email with a wrong current password', (ctx) => `name=Still%20Me&email=${enc(ctx.otherEmail)}&currentPassword=not-it-at-all`, 401],
   ['a 300-character email', `name=Still%20Me&email=${'e'.repeat(288)}%40example.com`, 400],
   ['a body over 16 KiB', (ctx) => `name=${'n'.repeat(17_000)}&email=${enc(ctx.reader.email)}`, 413],
 ];
@@ -255,7 +259,7 @@ const jsonCases: HostileCase[] = [
   { name: 'JSON /register with a 10,000-character name', request: ajaxPost('/register', `{"email":"json-long@example.com","name":"${'n'.repeat(10_000)}","password":"correct horse battery"}`), status: 400, code: 'VALIDATION_FAILED' },
   { name: 'JSON /register over 16 KiB', request: ajaxPost('/register', `{"email":"big@example.com","name":"${'n'.repeat(17_000)}","password":"correct horse battery"}`), status: 413, code: 'PAYLOAD_TOO_LARGE' },
   { name: 'JSON /account with numbers for strings', request: ajaxPost('/account', '{"name":1,"email":2}', 'reader'), status: 400, code: 'VALIDATION_FAILED' },
-  { name: 'JSON /account with another reader’s email', request: ajaxPost('/account', (ctx) => JSON.stringify({ name: 'Still Me', email: ctx.otherEmail }), 'reader'), status: 409, code: 'EMAIL_TAKEN' },
+  { name: 'JSON /account with another reader’s email', request: ajaxPost('/account', (ctx) => JSON.stringify({ name: 'Still Me', email: ctx.otherEmail, currentPassword: TEST_PASSWORD }), 'reader'), status: 409, code: 'EMAIL_TAKEN' },
   { name: 'JSON /login with a wrong password', request: ajaxPost('/login', (ctx) => JSON.stringify({ email: ctx.reader.email, password: 'wrong-password-123' })), status: 401, code: 'INVALID_CREDENTIALS' },
   { name: 'JSON /account from a visitor who is not logged in', request: ajaxPost('/account', '{"name":"X","email":"x@example.com"}', 'visitor'), status: 401, code: 'UNAUTHENTICATED' },
 ];
@@ -445,7 +449,10 @@ function expectPlainAnswer(row: HostileCase, res: RawResponse): void {
 }
 
 beforeAll(async () => {
-  t = await startTestSite({ overrides: { rateLimits: { loginPerAccount: 1_000_000, loginPerIp: 1_000_000, registerPerIp: 1_000_000 } } });
+  const many = 1_000_000;
+  t = await startTestSite({
+    overrides: { rateLimits: { loginPerAccount: many, loginPerIp: many, registerPerIp: many, accountChangesPerUser: many, accountChangesPerIp: many } },
+  });
   server = http.createServer(t.site.app);
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   port = (server.address() as AddressInfo).port;
@@ -456,12 +463,13 @@ beforeAll(async () => {
   const otherAgent = t.agent();
   const other = await register(otherAgent, { name: 'Otto Other' });
   const visitorAgent = t.agent();
-  const visitorCsrf = await csrfFor(visitorAgent, '/register');
-  const visitorCookie = sessionCookie(await visitorAgent.get('/register'));
+  const visitorPage = await visitorAgent.get('/register');
+  const visitorCsrf = csrfFrom(visitorPage.text);
+  const visitorCookie = (visitorPage.headers['set-cookie'] as unknown as string[]).map((c) => /^vfb\.csrf=([^;]+)/.exec(c)?.[1]).find(Boolean);
 
   ctx = {
     reader: { cookie: sessionCookie(res)!, csrf: session.csrfToken, userId: String(session.user.id), email },
-    visitor: { cookie: visitorCookie ?? '', csrf: visitorCsrf },
+    visitor: { cookie: visitorCookie ?? '', cookieName: 'vfb.csrf', csrf: visitorCsrf },
     otherEmail: other.email,
     nowSeconds: () => Math.floor(t.clock.now() / 1000),
   };

@@ -5,13 +5,13 @@ import { startTestSite, TEST_PASSWORD, type TestSite } from '../helpers/site';
 
 const CYCLES = 1_000;
 
-/** One reader's browser: a cookie jar of one cookie, and no redirects followed. */
+/** One reader's browser: a cookie jar, and no redirects followed. */
 function createReader(base: string, agent: http.Agent) {
-  let cookie = '';
+  const jar = new Map<string, string>();
   return function send(path: string, init: { method?: string; form?: Record<string, string>; json?: boolean; csrf?: string } = {}) {
     const body = init.form ? new URLSearchParams(init.form).toString() : undefined;
     const headers: Record<string, string> = {};
-    if (cookie) headers.cookie = cookie;
+    if (jar.size > 0) headers.cookie = [...jar].map(([name, value]) => `${name}=${value}`).join('; ');
     if (body !== undefined) {
       headers['content-type'] = 'application/x-www-form-urlencoded';
       headers['content-length'] = String(Buffer.byteLength(body));
@@ -20,8 +20,10 @@ function createReader(base: string, agent: http.Agent) {
     if (init.csrf) headers['x-csrf-token'] = init.csrf;
     return new Promise<{ status: number; text: string }>((resolve, reject) => {
       const req = http.request(base + path, { method: init.method ?? 'GET', headers, agent, timeout: 30_000 }, (res) => {
-        const set = res.headers['set-cookie']?.[0];
-        if (set) cookie = set.split(';')[0]!;
+        for (const line of res.headers['set-cookie'] ?? []) {
+          const pair = line.split(';')[0]!;
+          jar.set(pair.slice(0, pair.indexOf('=')), pair.slice(pair.indexOf('=') + 1));
+        }
         const chunks: Buffer[] = [];
         res.on('data', (chunk: Buffer) => chunks.push(chunk));
         res.on('end', () => resolve({ status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString('utf8') }));

@@ -1,7 +1,7 @@
 import { embedTagOf, login, register } from '../helpers/browser-flow';
 import { createTestStores, type TestStores } from '../helpers/backend';
 import { describeIf, postgresUrl, redisUrl } from '../helpers/services';
-import { startTestSite, type TestSite } from '../helpers/site';
+import { OPS_AUTHORIZATION, startTestSite, type TestSite } from '../helpers/site';
 
 const pg = postgresUrl();
 const redis = redisUrl();
@@ -51,7 +51,7 @@ describeIf(Boolean(pg && redis))('scale-out: PostgreSQL for users and bridge dat
   });
 
   it('reports both services ready', async () => {
-    const res = await t.agent().get('/readyz').expect(200);
+    const res = await t.agent().get('/readyz').set('Authorization', OPS_AUTHORIZATION).expect(200);
     expect(res.body.checks).toMatchObject({ database: { ok: true }, sessionStore: { ok: true } });
   });
 });

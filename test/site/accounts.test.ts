@@ -48,7 +48,7 @@ describe('host accounts', () => {
   it('gives a new session id at login', async () => {
     const { email } = await register(t.agent());
     const agent = t.agent();
-    const before = sessionCookie(await agent.get('/login'));
+    const before = sessionCookie(await login(agent, email));
     const _csrf = await csrfFor(agent, '/login');
     const after = sessionCookie(await agent.post('/login').type('form').send({ _csrf, email, password: TEST_PASSWORD }));
     expect(before).toBeDefined();
@@ -79,7 +79,7 @@ describe('host accounts', () => {
     await register(agent, { name: 'Old Name' });
     const _csrf = await csrfFor(agent, '/account');
     const newEmail = uniqueEmail('renamed');
-    const res = await agent.post('/account').type('form').send({ _csrf, name: 'New Name', email: newEmail.toUpperCase() });
+    const res = await agent.post('/account').type('form').send({ _csrf, name: 'New Name', email: newEmail.toUpperCase(), currentPassword: TEST_PASSWORD });
     expect(res.status).toBe(303);
     const account = await agent.get('/account?saved=1').expect(200);
     expect(account.text).toContain('value="New Name"');

@@ -31,7 +31,7 @@ describe('configuration', () => {
     [{ DATABASE_URL: 'mysql://x' }, 'DATABASE_URL'],
     [{ SESSION_STORE: 'redis' }, 'REDIS_URL'],
     [{ SESSION_STORE: 'memcached' }, 'SESSION_STORE'],
-    [{ NODE_ENV: 'production' }, 'SESSION_SECRET'],
+    [{ NODE_ENV: 'production', VF_EMULATOR: 'true' }, 'SESSION_SECRET'],
     [{ HOOK_SECRET: 'short' }, 'HOOK_SECRET'],
   ])('%j is refused with a line naming %s', (env, variable) => {
     const problems = problemsOf(env);
