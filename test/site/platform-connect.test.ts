@@ -1,6 +1,6 @@
 import { csrfFor, embedTagOf, register } from '../helpers/browser-flow';
 import { consentOverHttp } from '../helpers/connect';
-import { startTestSite, TEST_REDIRECT_URL, type TestSite } from '../helpers/site';
+import { OPS_AUTHORIZATION, startTestSite, TEST_REDIRECT_URL, type TestSite } from '../helpers/site';
 import type TestAgent from 'supertest/lib/agent';
 
 const ADMIN = 'ops@example.com';
@@ -30,7 +30,7 @@ describe('the operator connect (authorization_code)', () => {
     const reader = t.agent();
     await register(reader);
     expect(embedTagOf((await reader.get('/').expect(200)).text)).toEqual({ uid: null, sid: null });
-    const ready = await t.agent().get('/readyz').expect(200);
+    const ready = await t.agent().get('/readyz').set('Authorization', OPS_AUTHORIZATION).expect(200);
     expect(ready.body.checks.platform).toMatchObject({ ok: false, token: 'not_connected', reason: expect.stringMatching(/^not connected/) });
 
     const admin = await adminAgent();
@@ -71,7 +71,7 @@ describe('the operator connect (authorization_code)', () => {
     await register(reader, { name: 'After Connect' });
     const tag = embedTagOf((await reader.get('/').expect(200)).text);
     expect(t.emulator.sessionInfo(tag.sid!)).toMatchObject({ alive: true, name: 'After Connect' });
-    expect((await t.agent().get('/readyz').expect(200)).body.checks.platform).toMatchObject({ ok: true, token: 'cached' });
+    expect((await t.agent().get('/readyz').set('Authorization', OPS_AUTHORIZATION).expect(200)).body.checks.platform).toMatchObject({ ok: true, token: 'cached' });
   });
 
   it('refuses a callback whose state this browser did not start, and a second use of a good one', async () => {
@@ -98,7 +98,7 @@ describe('the operator connect (authorization_code)', () => {
     await register(reader).then(({ res }) => expect(res.status).toBe(303));
     expect(embedTagOf((await reader.get('/articles/harbour-bridge-reopens').expect(200)).text)).toEqual({ uid: null, sid: null });
     expect((await admin.get('/admin/platform').expect(200)).text).toContain('data-state="reconnect_needed">Reconnect needed: the platform refused the refresh token.');
-    expect((await t.agent().get('/readyz').expect(200)).body.checks.platform).toMatchObject({ token: 'reconnect_needed', reason: expect.stringMatching(/^reconnect needed/) });
+    expect((await t.agent().get('/readyz').set('Authorization', OPS_AUTHORIZATION).expect(200)).body.checks.platform).toMatchObject({ token: 'reconnect_needed', reason: expect.stringMatching(/^reconnect needed/) });
 
     await connectAs(admin);
     const later = t.agent();
