@@ -23,6 +23,8 @@ export interface SiteProcess {
   readonly exited: Promise<SiteExit>;
   /** Whether it has exited by now. */
   hasExited(): boolean;
+  /** Closes the test's end of the process's stdout, as a log reader that dies would: its writes then fail with EPIPE. */
+  closeStdout(): void;
   /** What the process wrote so far (the last 64 KiB of each stream). */
   output(): { stdout: string; stderr: string };
   signal(signal: NodeJS.Signals): void;
@@ -100,6 +102,7 @@ export function startSiteProcess(options: StartSiteProcessOptions): Promise<Site
         pid: child.pid!,
         exited,
         hasExited: () => child.exitCode !== null || child.signalCode !== null,
+        closeStdout: () => child.stdout!.destroy(),
         output,
         signal: (signal) => {
           child.kill(signal);

@@ -209,6 +209,34 @@ describe('the site as a process: restarts, shutdown and the durable logout outbo
     expect(emulator.stats().calls.login).toBe(loginCalls + posts.length);
   });
 
+  it('a log reader that goes away (EPIPE) neither crashes nor hangs the site: it serves on, and SIGTERM still ends it', async () => {
+    const site = await startSite({ LOG_LEVEL: 'info' });
+    site.closeStdout();
+    // Every request logs a line into the broken pipe.
+    for (let i = 0; i < 5; i += 1) expect((await fetch(`${site.url}/`)).status).toBe(200);
+    site.signal('SIGTERM');
+    expect(await within('the site to exit after SIGTERM', site.exited, 20_000)).toEqual({ code: 0, signal: null });
+  });
+
+  it('a second SIGTERM ends the process at once, whatever is still draining', async () => {
+    const site = await startSite({ SHUTDOWN_TIMEOUT_SECONDS: '600' });
+    // A request whose body never finishes arriving: the drain would wait for it for minutes.
+    const held = net.connect({ host: '127.0.0.1', port: site.port });
+    await new Promise((resolve) => held.once('connect', resolve));
+    held.write('POST /login HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: 100\r\n\r\nemail=');
+    await waitFor('the held request to reach the site', async () => (await fetch(`${site.url}/healthz`)).status === 200, 5_000);
+    site.signal('SIGTERM');
+    // The first signal has been handled once the site stops accepting connections.
+    await waitFor('the site to stop listening', async () => (await connectOutcome(site.port)) === 'ECONNREFUSED', 10_000);
+    expect(site.hasExited()).toBe(false);
+    site.signal('SIGTERM');
+    try {
+      expect(await within('the site to exit after the second SIGTERM', site.exited, 20_000)).toEqual({ code: 1, signal: null });
+    } finally {
+      held.destroy();
+    }
+  });
+
   it('logouts queued while the platform is down survive a SIGKILL and reach the platform after the restart', async () => {
     const READERS = 8;
     let site = await startSite();
