@@ -122,5 +122,5 @@ describe('load', () => {
     expect(Number(bridgeRows.n)).toBe(0);
     expect(Number(pending.n)).toBe(0);
     expect(t.emulator.stats().calls.login).toBeGreaterThanOrEqual(2 * CYCLES);
-  }, 120_000);
+  }, 400_000);
 });
