@@ -45,7 +45,7 @@ export interface AppDeps {
     sessionSecret: string;
     sessionIdleMs: number;
     trustProxy: boolean;
-    /** refused while unset (SPEC section 5) */
+    /** refused while unset (README.md#the-logout-hook) */
     hookSecret: string | undefined;
   };
 }

@@ -2,7 +2,7 @@ import { z } from 'zod';
 
 /**
  * process.env -> a frozen, typed Config. The only module that reads the environment.
- * A wrong or missing setting stops start-up with one line per bad key, naming it (SPEC section 3).
+ * A wrong or missing setting stops start-up with one line per bad key, naming it (README.md#configuration).
  */
 export interface Config {
   readonly nodeEnv: 'development' | 'production' | 'test';

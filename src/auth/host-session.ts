@@ -3,7 +3,7 @@ import type session from 'express-session';
 import type { Bridge, HostUser } from '../platform';
 import type { User } from './user-store';
 
-/** The host user as the platform sees it: its own id, never a fixed admin id (seed 003). */
+/** The host user as the platform sees it: its own id, never a fixed admin id (docs/platform-protocol.md#accounts-login). */
 export function toHostUser(user: User): HostUser {
   return { id: String(user.id), name: user.name, email: user.email };
 }

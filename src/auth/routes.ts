@@ -103,7 +103,7 @@ export function createAuthRoutes(deps: AuthRouteDeps): Router {
       const form = parseForm(accountForm, req.body);
       const user = await users.updateProfile(req.user.id, form);
       req.user = user;
-      // The platform's login call is also how its profile is updated (seed 003).
+      // The platform's login call is also how its profile is updated (docs/platform-protocol.md#accounts-login).
       await bridge.onProfileChange(req.sessionID, toHostUser(user));
       if (wantsJson(req)) res.json({ ok: true, user });
       else res.redirect(303, '/account?saved=1');

@@ -77,7 +77,7 @@ function errorHandler(logger: Logger): ErrorRequestHandler {
 }
 
 /**
- * The emulated platform as an Express app, without listening: SPEC section 2's three calls,
+ * The emulated platform as an Express app, without listening: the three calls of docs/platform-protocol.md,
  * the embed (section 7) and the `/_emulator` knobs. `startEmulator()` puts it on a port.
  */
 export function createEmulatorApp(options: EmulatorOptions): EmulatorApp {

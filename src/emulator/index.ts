@@ -1,4 +1,4 @@
-/** The bundled platform emulator (SPEC section 6): what the rest of the project may import. */
+/** The bundled platform emulator (docs/platform-protocol.md#the-emulator): what the rest of the project may import. */
 export { createEmulatorApp, type EmulatorApp } from './emulator-app';
 export { startEmulator } from './emulator-server';
 export { EMBED_CSS, EMBED_JS } from './embed-assets';

@@ -51,7 +51,7 @@ const OAUTH_ERROR_CODES = new Map<string, ErrorCode>([
 
 /**
  * RFC 6749 §2.3.1 would form-encode the client id and secret before Basic authentication; the
- * platform compares what `curl --user SITE_ID:API_KEY` sends (SPEC §2), the raw UTF-8 bytes.
+ * platform compares what `curl --user SITE_ID:API_KEY` sends (docs/platform-protocol.md#token), the raw UTF-8 bytes.
  */
 export function basicCredentials(siteId: string, apiKey: string): string {
   return `Basic ${Buffer.from(`${siteId}:${apiKey}`, 'utf8').toString('base64')}`;
@@ -90,7 +90,7 @@ function bad(message: string, upstreamStatus: number): never {
 
 /**
  * The OAuth 2.0 client_credentials grant (RFC 6749 §4.4) with the Site ID and API key
- * (SPEC §2). The token is cached on the injected clock until shortly before it expires, and
+ * (docs/platform-protocol.md#token). The token is cached on the injected clock until shortly before it expires, and
  * concurrent callers share one request.
  */
 export function createTokenClient(options: TokenClientOptions): TokenClient {

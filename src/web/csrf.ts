@@ -5,7 +5,7 @@ import { RequestError } from '../errors';
 
 /**
  * Synchronizer-token CSRF protection (the token lives in the session). Forms send it as `_csrf`,
- * AJAX as the `X-CSRF-Token` header (SPEC section 4).
+ * AJAX as the `X-CSRF-Token` header (README.md#routes).
  */
 export function createCsrf() {
   const { generateToken, getTokenFromState, getTokenFromRequest } = csrfSync({
