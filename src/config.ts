@@ -23,7 +23,8 @@ export interface Config {
 }
 
 export type PlatformConfig =
-  | { readonly mode: 'emulator'; readonly emulatorPort: number; readonly timeoutMs: number }
+  /** emulatorPort unset: the demo port when free, else any */
+  | { readonly mode: 'emulator'; readonly emulatorPort: number | undefined; readonly timeoutMs: number }
   | {
       readonly mode: 'remote';
       readonly apiUrl: string;
@@ -47,21 +48,24 @@ export class ConfigError extends Error {
 }
 
 const DEFAULT_API_URL = 'https://api.viafoura.co';
+/** The one database whose folder start-up creates: any other path must be in a folder that exists. */
+export const DEFAULT_DATABASE_URL = 'sqlite:./data/site.db';
 const DEFAULT_EMBED_SRC = 'https://cdn.viafoura.net/entry/index.js';
 
 const optionalText = z.string().trim().min(1).optional().catch(undefined);
-const positiveInt = (fallback: number) => z.coerce.number().int().positive().default(fallback);
+const positiveInt = (fallback: number) => z.coerce.number({ error: 'must be a whole number above 0' }).int('must be a whole number above 0').positive('must be a whole number above 0').default(fallback);
+const portNumber = z.coerce.number({ error: 'must be a port number from 0 to 65535' }).int('must be a port number from 0 to 65535').min(0, 'must be a port number from 0 to 65535').max(65535, 'must be a port number from 0 to 65535');
 const httpUrl = z.url({ protocol: /^https?$/ });
 
 const schema = z.object({
   NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
   HOST: z.string().trim().min(1).default('127.0.0.1'),
-  PORT: z.coerce.number().int().min(0).max(65535).default(3000),
+  PORT: portNumber.default(3000),
   TRUST_PROXY: z.enum(['true', 'false', '1', '0']).default('false'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   DATABASE_URL: z
     .string()
-    .default('sqlite:./data/site.db')
+    .default(DEFAULT_DATABASE_URL)
     .refine((v) => /^sqlite:.+/.test(v) || /^postgres(ql)?:\/\/.+/.test(v), 'must be sqlite:<path> or postgres://...'),
   SESSION_STORE: z.enum(['sqlite', 'redis']).default('sqlite'),
   REDIS_URL: z.string().regex(/^rediss?:\/\/.+/, 'must be redis://...').optional(),
@@ -74,7 +78,7 @@ const schema = z.object({
   VF_API_URL: httpUrl.optional(),
   VF_EMBED_SRC: httpUrl.optional(),
   VF_TIMEOUT_MS: positiveInt(3000),
-  EMULATOR_PORT: z.coerce.number().int().min(0).max(65535).default(0),
+  EMULATOR_PORT: portNumber.optional(),
   RATE_LIMIT_LOGIN_ACCOUNT: positiveInt(10),
   RATE_LIMIT_LOGIN_IP: positiveInt(50),
   RATE_LIMIT_REGISTER_IP: positiveInt(30),
@@ -86,21 +90,27 @@ function withoutEmpty(env: NodeJS.ProcessEnv): Record<string, string> {
 }
 
 export function loadConfig(env: NodeJS.ProcessEnv): Config {
-  const parsed = schema.safeParse(withoutEmpty(env));
-  if (!parsed.success) {
-    throw new ConfigError(parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`));
-  }
-  const e = parsed.data;
-  const problems: string[] = [];
+  const raw = withoutEmpty(env);
+  const parsed = schema.safeParse(raw);
+  // Every problem at once, one line per variable: the field checks and the checks across fields
+  // (which read the raw values, so they run even when a field check failed).
+  const problems = new Map<string, string>();
+  const add = (variable: string, message: string) => {
+    if (!problems.has(variable)) problems.set(variable, `${variable}: ${message}`);
+  };
+  if (!parsed.success) for (const issue of parsed.error.issues) add(issue.path.join('.'), issue.message);
+  const text = (key: string) => raw[key]?.trim() || undefined;
 
-  if (e.VF_SITE_ID && !e.VF_API_KEY) problems.push('VF_API_KEY: required when VF_SITE_ID is set');
-  if (e.VF_API_KEY && !e.VF_SITE_ID) problems.push('VF_SITE_ID: required when VF_API_KEY is set');
-  if (!e.VF_SITE_ID && (e.VF_API_URL || e.VF_EMBED_SRC)) {
-    problems.push(`${e.VF_API_URL ? 'VF_API_URL' : 'VF_EMBED_SRC'}: needs VF_SITE_ID and VF_API_KEY`);
+  if (text('VF_SITE_ID') && !text('VF_API_KEY')) add('VF_API_KEY', 'required when VF_SITE_ID is set');
+  if (text('VF_API_KEY') && !text('VF_SITE_ID')) add('VF_SITE_ID', 'required when VF_API_KEY is set');
+  if (!text('VF_SITE_ID') && !text('VF_API_KEY')) {
+    if (raw['VF_API_URL']) add('VF_API_URL', 'needs VF_SITE_ID and VF_API_KEY');
+    if (raw['VF_EMBED_SRC']) add('VF_EMBED_SRC', 'needs VF_SITE_ID and VF_API_KEY');
   }
-  if (e.SESSION_STORE === 'redis' && !e.REDIS_URL) problems.push('REDIS_URL: required when SESSION_STORE=redis');
-  if (e.NODE_ENV === 'production' && !e.SESSION_SECRET) problems.push('SESSION_SECRET: required when NODE_ENV=production');
-  if (problems.length > 0) throw new ConfigError(problems);
+  if (raw['SESSION_STORE'] === 'redis' && !raw['REDIS_URL']) add('REDIS_URL', 'required when SESSION_STORE=redis');
+  if (raw['NODE_ENV'] === 'production' && !raw['SESSION_SECRET']) add('SESSION_SECRET', 'required when NODE_ENV=production');
+  if (!parsed.success || problems.size > 0) throw new ConfigError([...problems.values()]);
+  const e = parsed.data;
 
   const platform: PlatformConfig =
     e.VF_SITE_ID && e.VF_API_KEY
