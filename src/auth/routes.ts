@@ -94,19 +94,22 @@ export function createAuthRoutes(deps: AuthRouteDeps): Router {
 
   router.get('/account', (req, res) => {
     if (!req.user) return res.redirect(303, '/login?returnTo=%2Faccount');
-    render(res, 'account', { title: 'Your account', email: req.user.email, name: req.user.name, saved: req.query.saved === '1' });
+    render(res, 'account', { title: 'Your account', email: req.user.email, name: req.user.name, saved: req.query.saved === '1' ? 'now' : req.query.saved === 'later' ? 'later' : null });
   });
 
   router.post('/account', async (req, res) => {
     if (!req.user) throw new RequestError('UNAUTHENTICATED', 'Log in to change your account.');
     try {
       const form = parseForm(accountForm, req.body);
+      const before = await bridge.platformSessionFor(req.sessionID, toHostUser(req.user));
       const user = await users.updateProfile(req.user.id, form);
       req.user = user;
-      // The platform's login call is also how its profile is updated (docs/platform-protocol.md#accounts-login).
-      await bridge.onProfileChange(req.sessionID, toHostUser(user));
+      // The platform's login call is also how its profile is updated (docs/platform-protocol.md#accounts-login);
+      // it always opens a new session, so the old one coming back means the platform did not answer.
+      const after = await bridge.onProfileChange(req.sessionID, toHostUser(user));
+      const reached = after !== null && after.session !== before?.session;
       if (wantsJson(req)) res.json({ ok: true, user });
-      else res.redirect(303, '/account?saved=1');
+      else res.redirect(303, reached ? '/account?saved=1' : '/account?saved=later');
     } catch (error) {
       reshowForm(req, res, render, 'account', error, fieldsOf(req.body));
     }

@@ -90,7 +90,7 @@ export function createEmulatorApp(options: EmulatorOptions): EmulatorApp {
   const logger = options.logger ?? createLogger({ level: 'silent' });
 
   const state = createEmulatorState({ clock, tokenTtlSeconds, sessionIdleMs });
-  const comments = createCommentBoard(clock);
+  const comments = createCommentBoard(clock, (userId) => state.currentName(userId));
   const faults = createFaultPlan(() => state.forgetAllTokens());
   const timers = createTimers();
   const calls = { token: 0, login: 0, logout: 0 };

@@ -119,6 +119,11 @@ export function createEmulatorState(deps: { clock: Clock; tokenTtlSeconds: numbe
       return { ...user, alive: isAlive(session) };
     },
 
+    /** The user's name as it is now: comments show this, not the name they were posted under. */
+    currentName(userId: number): string | null {
+      return usersById.get(userId)?.name ?? null;
+    },
+
     userByHostId(hostId: string): PlatformUserView | null {
       const user = usersByHostId.get(hostId);
       return user ? { ...user } : null;
