@@ -63,7 +63,7 @@ export interface AppDeps {
     metricsToken: string | undefined;
     /** behind a TLS-terminating proxy: cookies are Secure and `__Host-` prefixed */
     trustProxy: boolean;
-    /** refused while unset (SPEC section 5) */
+    /** refused while unset (README.md#the-logout-hook) */
     hookSecret: string | undefined;
   };
 }

@@ -4,7 +4,7 @@ import type { TokenSettings } from './platform/token-settings';
 
 /**
  * process.env -> a frozen, typed Config. The only module that reads the environment.
- * A wrong or missing setting stops start-up with one line per bad key, naming it (SPEC section 3).
+ * A wrong or missing setting stops start-up with one line per bad key, naming it (README.md#configuration).
  */
 export interface Config {
   readonly nodeEnv: 'development' | 'production' | 'test';
@@ -43,7 +43,8 @@ export interface Config {
 }
 
 export type PlatformConfig =
-  | { readonly mode: 'emulator'; readonly emulatorPort: number; readonly timeoutMs: number }
+  /** emulatorPort unset: the demo port when free, else any */
+  | { readonly mode: 'emulator'; readonly emulatorPort: number | undefined; readonly timeoutMs: number }
   | {
       readonly mode: 'remote';
       readonly apiUrl: string;
@@ -82,21 +83,24 @@ export class ConfigError extends Error {
 }
 
 const DEFAULT_API_URL = 'https://api.viafoura.co';
+/** The one database whose folder start-up creates: any other path must be in a folder that exists. */
+export const DEFAULT_DATABASE_URL = 'sqlite:./data/site.db';
 const DEFAULT_EMBED_SRC = 'https://cdn.viafoura.net/entry/index.js';
 
 const optionalText = z.string().trim().min(1).optional().catch(undefined);
-const positiveInt = (fallback: number) => z.coerce.number().int().positive().default(fallback);
+const positiveInt = (fallback: number) => z.coerce.number({ error: 'must be a whole number above 0' }).int('must be a whole number above 0').positive('must be a whole number above 0').default(fallback);
+const portNumber = z.coerce.number({ error: 'must be a port number from 0 to 65535' }).int('must be a port number from 0 to 65535').min(0, 'must be a port number from 0 to 65535').max(65535, 'must be a port number from 0 to 65535');
 const httpUrl = z.url({ protocol: /^https?$/ });
 
 const schema = z.object({
   NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
   HOST: z.string().trim().min(1).default('127.0.0.1'),
-  PORT: z.coerce.number().int().min(0).max(65535).default(3000),
+  PORT: portNumber.default(3000),
   TRUST_PROXY: z.enum(['true', 'false', '1', '0']).default('false'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   DATABASE_URL: z
     .string()
-    .default('sqlite:./data/site.db')
+    .default(DEFAULT_DATABASE_URL)
     .refine((v) => /^sqlite:.+/.test(v) || /^postgres(ql)?:\/\/.+/.test(v), 'must be sqlite:<path> or postgres://...'),
   SESSION_STORE: z.enum(['sqlite', 'redis']).default('sqlite'),
   REDIS_URL: z.string().regex(/^rediss?:\/\/.+/, 'must be redis://...').optional(),
@@ -117,7 +121,7 @@ const schema = z.object({
   VF_API_URL: httpUrl.optional(),
   VF_EMBED_SRC: httpUrl.optional(),
   VF_TIMEOUT_MS: positiveInt(3000),
-  EMULATOR_PORT: z.coerce.number().int().min(0).max(65535).default(0),
+  EMULATOR_PORT: portNumber.optional(),
   RATE_LIMIT_LOGIN_ACCOUNT_CLIENT: positiveInt(10),
   RATE_LIMIT_LOGIN_ACCOUNT: positiveInt(30),
   RATE_LIMIT_LOGIN_IP: positiveInt(50),
@@ -135,31 +139,39 @@ function withoutEmpty(env: NodeJS.ProcessEnv): Record<string, string> {
 export function loadConfig(env: NodeJS.ProcessEnv): Config {
   const raw = withoutEmpty(env);
   const parsed = schema.safeParse(raw);
-  if (!parsed.success) {
-    throw new ConfigError(parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`));
-  }
-  const e = parsed.data;
-  const problems: string[] = [];
+  // Every problem at once, one line per variable: the field checks and the checks across fields
+  // (which read the raw values, so they run even when a field check failed).
+  const problems = new Map<string, string>();
+  const add = (variable: string, message: string) => {
+    if (!problems.has(variable)) problems.set(variable, `${variable}: ${message}`);
+  };
+  const addLine = (line: string) => add(line.slice(0, Math.max(0, line.indexOf(':'))) || line, line.slice(line.indexOf(':') + 1).trim());
+  if (!parsed.success) for (const issue of parsed.error.issues) add(issue.path.join('.'), issue.message);
 
-  const apiUrl = (e.VF_API_URL ?? DEFAULT_API_URL).replace(/\/+$/, '');
+  const apiUrl = (parsed.success && parsed.data.VF_API_URL ? parsed.data.VF_API_URL : DEFAULT_API_URL).replace(/\/+$/, '');
   const tokens = readTokenConfig(raw, apiUrl);
-  problems.push(...tokens.problems);
+  for (const line of tokens.problems) addLine(line);
   const token = tokens.config.settings;
-  if (!token && (e.VF_API_URL || e.VF_EMBED_SRC)) {
-    problems.push(`${e.VF_API_URL ? 'VF_API_URL' : 'VF_EMBED_SRC'}: needs platform credentials (VF_SITE_ID and VF_API_KEY, or VF_TOKEN_GRANT and its settings)`);
+  if (!token && !tokens.problems.length && (raw['VF_API_URL'] || raw['VF_EMBED_SRC'])) {
+    add(raw['VF_API_URL'] ? 'VF_API_URL' : 'VF_EMBED_SRC', 'needs platform credentials (VF_SITE_ID and VF_API_KEY, or VF_TOKEN_GRANT and its settings)');
   }
-  if (e.SESSION_STORE === 'redis' && !e.REDIS_URL) problems.push('REDIS_URL: required when SESSION_STORE=redis');
-  if (e.NODE_ENV === 'production' && !e.SESSION_SECRET) problems.push('SESSION_SECRET: required when NODE_ENV=production');
+  if (raw['SESSION_STORE'] === 'redis' && !raw['REDIS_URL']) add('REDIS_URL', 'required when SESSION_STORE=redis');
+  const production = raw['NODE_ENV'] === 'production';
+  if (production && !raw['SESSION_SECRET']) add('SESSION_SECRET', 'required when NODE_ENV=production');
   // The emulator's throwaway platform is no place for real readers: production says so explicitly.
-  const emulatorAsked = e.VF_EMULATOR === 'true' || e.VF_EMULATOR === '1';
-  if (e.NODE_ENV === 'production' && !e.VF_SITE_ID && !e.VF_API_KEY && !emulatorAsked) {
-    problems.push('VF_SITE_ID/VF_API_KEY: required when NODE_ENV=production (or VF_EMULATOR=true to run the bundled emulator on purpose)');
+  const emulatorAsked = raw['VF_EMULATOR'] === 'true' || raw['VF_EMULATOR'] === '1';
+  if (production && !token && !tokens.problems.length && !emulatorAsked) {
+    add('VF_SITE_ID/VF_API_KEY', 'required when NODE_ENV=production (or VF_EMULATOR=true to run the bundled emulator on purpose)');
   }
-  // Known devices must stay able to log in while strangers fill the per-account limit (src/auth/login-limits.ts).
-  if (e.RATE_LIMIT_LOGIN_CEILING <= 2 * e.RATE_LIMIT_LOGIN_ACCOUNT + e.RATE_LIMIT_LOGIN_ACCOUNT_CLIENT) {
-    problems.push('RATE_LIMIT_LOGIN_CEILING: must be more than twice RATE_LIMIT_LOGIN_ACCOUNT plus RATE_LIMIT_LOGIN_ACCOUNT_CLIENT');
+  if (parsed.success) {
+    const e = parsed.data;
+    // Known devices must stay able to log in while strangers fill the per-account limit (src/auth/login-limits.ts).
+    if (e.RATE_LIMIT_LOGIN_CEILING <= 2 * e.RATE_LIMIT_LOGIN_ACCOUNT + e.RATE_LIMIT_LOGIN_ACCOUNT_CLIENT) {
+      add('RATE_LIMIT_LOGIN_CEILING', 'must be more than twice RATE_LIMIT_LOGIN_ACCOUNT plus RATE_LIMIT_LOGIN_ACCOUNT_CLIENT');
+    }
   }
-  if (problems.length > 0) throw new ConfigError(problems);
+  if (!parsed.success || problems.size > 0) throw new ConfigError([...problems.values()]);
+  const e = parsed.data;
 
   const trustProxy = e.TRUST_PROXY === 'true' || e.TRUST_PROXY === '1';
   const warnings: string[] = [];

@@ -1,10 +1,10 @@
 import fs from 'node:fs';
 import http from 'node:http';
-import { randomBytes } from 'node:crypto';
 import { systemClock } from './clock';
-import { ConfigError, loadConfig, type Config } from './config';
+import { ConfigError, DEFAULT_DATABASE_URL, loadConfig, type Config } from './config';
 import { createLogger, type Logger } from './logger';
-import { startEmulator, type RunningEmulator } from './emulator';
+import { DEMO_API_KEY, DEMO_EMULATOR_PORT, DEMO_SITE_ID, startEmulator, tryItLines, type RunningEmulator } from './emulator';
+import { startupFailureLine, underSetting } from './startup-errors';
 import { openSite, type Site } from './site';
 import { ensureSessionSecret } from './store/session-secret';
 
@@ -28,6 +28,8 @@ async function main(): Promise<void> {
 
   const logger = createLogger({ level: config.logLevel });
   for (const warning of config.warnings) logger.warn(warning);
+  // The default database's folder is made on first start; any other path's folder must exist.
+  if (config.databaseUrl === DEFAULT_DATABASE_URL) fs.mkdirSync('data', { recursive: true });
   const emulator = config.platform.mode === 'emulator' ? await startBundledEmulator(config, logger) : undefined;
   const platform =
     config.platform.mode === 'remote'
@@ -70,11 +72,11 @@ async function main(): Promise<void> {
   // on it as it closed would fail at the proxy. So the site waits longer than a load balancer's
   // usual 60 s idle timeout. Browsers on their own keep Node's 5 s.
   if (config.trustProxy) server.keepAliveTimeout = 65_000;
-  await new Promise<void>((resolve) => server.listen(config.port, config.host, resolve));
+  await underSetting({ setting: 'PORT', address: `${config.host}:${config.port}` }, () => listen(server, config.port, config.host));
   const address = server.address();
   const port = typeof address === 'object' && address ? address.port : config.port;
   logger.info({ url: `http://${config.host}:${port}`, platform: config.platform.mode }, 'site listening');
-  process.stdout.write(`The Harbour Ledger is at http://${config.host}:${port}/` + (emulator ? ` (platform emulator at ${emulator.url})` : '') + '\n');
+  process.stdout.write(`The Harbour Ledger is at http://${config.host}:${port}/` + (emulator ? ` (platform emulator at ${emulator.url})\n${emulatorLines(emulator.url)}` : '\n'));
 
   site.jobs.start();
 
@@ -112,22 +114,44 @@ async function shutdown(server: http.Server, site: Site, emulator: (RunningEmula
   logger.info('stopped');
 }
 
-/** No credentials: the bundled platform emulator runs in-process with throwaway ones. */
-async function startBundledEmulator(config: Config, logger: Logger) {
-  const siteId = 'local-site';
-  const apiKey = randomBytes(24).toString('base64');
-  const emulator = await startEmulator({
-    siteId,
-    apiKey,
-    // Its admin API moves the clock, injects faults and ends sessions: loopback only, whatever HOST says.
-    host: '127.0.0.1',
-    port: config.platform.mode === 'emulator' ? config.platform.emulatorPort : 0,
-    logger: logger.child({ component: 'emulator' }),
+/** Resolves once listening; a failure to listen (EADDRINUSE, ...) rejects instead of crashing. */
+function listen(server: http.Server, port: number, host: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => {
+      server.off('error', reject);
+      resolve();
+    });
   });
+}
+
+/** The emulator's demo credentials and the calls to try, printed under the start-up line. */
+function emulatorLines(url: string): string {
+  const lines = [`Platform emulator credentials (demo values): site ${DEMO_SITE_ID}, API key ${DEMO_API_KEY}. Try it:`, ...tryItLines(url, DEMO_SITE_ID, DEMO_API_KEY).map((line) => `  ${line}`)];
+  return lines.join('\n') + '\n';
+}
+
+/**
+ * No credentials: the bundled platform emulator runs in-process with the documented demo ones
+ * (README.md, docs/platform-protocol.md#try-it), on the demo port when it is free and
+ * EMULATOR_PORT is unset.
+ */
+async function startBundledEmulator(config: Config, logger: Logger) {
+  const siteId = DEMO_SITE_ID;
+  const apiKey = DEMO_API_KEY;
+  const chosen = config.platform.mode === 'emulator' ? config.platform.emulatorPort : 0;
+  // Its admin API moves the clock, injects faults and ends sessions: loopback only, whatever HOST says.
+  const host = '127.0.0.1';
+  const start = (port: number) => startEmulator({ siteId, apiKey, host, port, logger: logger.child({ component: 'emulator' }) });
+  const emulator = await underSetting({ setting: 'EMULATOR_PORT', address: `${host}:${chosen ?? DEMO_EMULATOR_PORT}` }, () =>
+    chosen !== undefined
+      ? start(chosen)
+      : start(DEMO_EMULATOR_PORT).catch((error: NodeJS.ErrnoException) => (error.code === 'EADDRINUSE' ? start(0) : Promise.reject(error))),
+  );
   return Object.assign(emulator, { siteId, apiKey });
 }
 
 main().catch((error: unknown) => {
-  process.stderr.write(`Start-up failed: ${error instanceof Error ? error.message : String(error)}\n`);
+  process.stderr.write(startupFailureLine(error) + '\n');
   process.exit(1);
 });

@@ -8,6 +8,7 @@ import { createPasswordHasher, type PasswordHasher } from './auth/passwords';
 import { createRateLimits } from './auth/rate-limits';
 import { createPlatform, type Platform, type PlatformOptions, type TokenSettings } from './platform';
 import { openDatabase, type Database } from './store/database';
+import { underSetting } from './startup-errors';
 import { openDatabaseSessionStore, openRedisSessionStore, type SessionStoreHandle } from './store/session-stores';
 import { createBackgroundJobs, type BackgroundJobs, type JobSchedule } from './background-jobs';
 
@@ -72,11 +73,13 @@ export async function openSite(options: SiteOptions): Promise<Site> {
     for (const close of opened.reverse()) await close().catch(() => undefined);
   };
   try {
-    const database = await openDatabase(options.databaseUrl, { logger });
+    const database = await underSetting({ setting: 'DATABASE_URL', url: options.databaseUrl }, () => openDatabase(options.databaseUrl, { logger }));
     opened.push(() => database.close());
 
     const sessions = options.redisUrl
-      ? await openRedisSessionStore(options.redisUrl, options.sessionIdleMs, options.redisKeyPrefix)
+      ? await underSetting({ setting: 'REDIS_URL', url: options.redisUrl }, () =>
+          openRedisSessionStore(options.redisUrl!, options.sessionIdleMs, options.redisKeyPrefix),
+        )
       : openDatabaseSessionStore(database, clock, options.sessionIdleMs);
     opened.push(() => sessions.close());
 

@@ -45,14 +45,15 @@ export function createAccountRoutes(deps: AccountRouteDeps): Router {
     await guard.loginSucceeded(attempt);
   }
 
-  const done = (req: Request, res: Response, flag: string, user: User) => {
+  const done = (req: Request, res: Response, flag: string, user: User, value = '1') => {
     if (wantsJson(req)) res.json({ ok: true, user: { id: user.id, name: user.name, email: user.email } });
-    else res.redirect(303, `/account?${flag}=1`);
+    else res.redirect(303, `/account?${flag}=${value}`);
   };
 
   router.get('/account', (req, res) => {
     if (!req.user) return res.redirect(303, '/login?returnTo=%2Faccount');
-    render(res, 'account', { title: 'Your account', email: req.user.email, name: req.user.name, saved: req.query.saved === '1', passwordChanged: req.query.password === '1' });
+    const saved = req.query.saved === '1' ? 'now' : req.query.saved === 'later' ? 'later' : null;
+    render(res, 'account', { title: 'Your account', email: req.user.email, name: req.user.name, saved, passwordChanged: req.query.password === '1' });
   });
 
   router.post('/account', async (req, res) => {
@@ -65,11 +66,14 @@ export function createAccountRoutes(deps: AccountRouteDeps): Router {
       if (emailChanges) await checkCurrentPassword(req, current, form.currentPassword, 'email address');
       // Only what the platform sees costs a platform login: an unchanged form changes nothing.
       if (!emailChanges && form.name === current.name) return done(req, res, 'saved', current);
+      const before = await bridge.platformSessionFor(req.sessionID, toHostUser(current));
       const user = await users.updateProfile(current.id, form);
       req.user = user;
-      // The platform's login call is also how its profile is updated (seed 003).
-      await bridge.onProfileChange(req.sessionID, toHostUser(user));
-      done(req, res, 'saved', user);
+      // The platform's login call is also how its profile is updated (docs/platform-protocol.md#accounts-login);
+      // it always opens a new session, so the old one coming back means the platform did not answer.
+      const after = await bridge.onProfileChange(req.sessionID, toHostUser(user));
+      const reached = after !== null && after.session !== before?.session;
+      done(req, res, 'saved', user, reached ? '1' : 'later');
     } catch (error) {
       const b = (req.body ?? {}) as Record<string, unknown>;
       const text = (v: unknown, fallback: string) => (typeof v === 'string' ? v.slice(0, 254) : fallback);

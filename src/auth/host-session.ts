@@ -12,7 +12,7 @@ declare module 'express-session' {
   }
 }
 
-/** The host user as the platform sees it: its own id, never a fixed admin id (seed 003). */
+/** The host user as the platform sees it: its own id, never a fixed admin id (docs/platform-protocol.md#accounts-login). */
 export function toHostUser(user: User): HostUser {
   return { id: String(user.id), name: user.name, email: user.email };
 }

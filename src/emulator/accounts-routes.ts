@@ -21,7 +21,7 @@ function fieldProblem(name: string, value: string | undefined, required: boolean
   return null;
 }
 
-/** `POST /rest/v1/accounts/login`: creates or updates the user, opens a new session (seed, step 2). */
+/** `POST /rest/v1/accounts/login`: creates or updates the user, opens a new session (docs/platform-protocol.md#accounts-login). */
 export function loginHandler(state: EmulatorState): RequestHandler {
   return (req, res) => {
     const form = readForm(req, ['id', 'name', 'email']);

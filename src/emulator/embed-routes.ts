@@ -36,7 +36,7 @@ function queryString(value: unknown): string | undefined {
   return typeof value === 'string' && value !== '' ? value : undefined;
 }
 
-/** The script and stylesheet the host page includes, and the small API they call (SPEC section 7). */
+/** The script and stylesheet the host page includes, and the small API they call (docs/platform-protocol.md#javascript-api). */
 export function embedRouter(deps: { state: EmulatorState; comments: CommentBoard }): Router {
   const { state, comments } = deps;
   const router = express.Router();
@@ -56,8 +56,8 @@ export function embedRouter(deps: { state: EmulatorState; comments: CommentBoard
     next();
   });
 
-  // Asking about a session is the activity that keeps it from idling out (seed: "12 hours of
-  // user inactivity").
+  // Asking about a session is the activity that keeps it from idling out ("12 hours of user
+  // inactivity", docs/platform-protocol.md#idle-expiry).
   api.get('/session', (req, res) => {
     const sid = queryString(req.query['sid']);
     const user = sid === undefined ? null : state.touchSession(sid);

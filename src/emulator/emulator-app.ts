@@ -83,7 +83,7 @@ function errorHandler(logger: Logger): ErrorRequestHandler {
 }
 
 /**
- * The emulated platform as an Express app, without listening: SPEC section 2's three calls,
+ * The emulated platform as an Express app, without listening: the three calls of docs/platform-protocol.md,
  * the embed (section 7) and the `/_emulator` knobs. `startEmulator()` puts it on a port.
  */
 export function createEmulatorApp(options: EmulatorOptions): EmulatorApp {
@@ -101,7 +101,7 @@ export function createEmulatorApp(options: EmulatorOptions): EmulatorApp {
   const grants = createGrantState(clock);
   const personalAccessToken = options.personalAccessToken ?? options.apiKey;
   if (profile === 'pat') state.registerLongLivedToken(personalAccessToken);
-  const comments = createCommentBoard(clock);
+  const comments = createCommentBoard(clock, (userId) => state.currentName(userId));
   const faults = createFaultPlan(() => state.forgetAllTokens());
   const timers = createTimers();
   const calls = { token: 0, login: 0, logout: 0 };

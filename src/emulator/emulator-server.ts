@@ -10,9 +10,13 @@ export function startEmulator(options: EmulatorOptions): Promise<RunningEmulator
 
   return new Promise((resolve, reject) => {
     const server = emulator.app.listen(port, host);
-    server.once('error', reject);
+    const fail = (error: Error) => {
+      emulator.dispose();
+      reject(error);
+    };
+    server.once('error', fail);
     server.once('listening', () => {
-      server.off('error', reject);
+      server.off('error', fail);
       const address = server.address() as AddressInfo;
       const shownHost = address.family === 'IPv6' ? `[${address.address}]` : address.address;
       const url = `http://${shownHost}:${address.port}`;

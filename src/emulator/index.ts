@@ -1,6 +1,7 @@
-/** The bundled platform emulator (SPEC section 6): what the rest of the project may import. */
+/** The bundled platform emulator (docs/platform-protocol.md#the-emulator): what the rest of the project may import. */
 export { createEmulatorApp, type EmulatorApp } from './emulator-app';
 export { startEmulator } from './emulator-server';
+export { DEMO_API_KEY, DEMO_EMULATOR_PORT, DEMO_SITE_ID, tryItLines } from './demo-credentials';
 export { EMBED_CSS, EMBED_JS } from './embed-assets';
 export type {
   EmulatorFaults,

@@ -1,27 +1,27 @@
+import { startupFailureLine, underSetting } from '../startup-errors';
 import { startEmulator } from './emulator-server';
 import { EMULATOR_PROFILES, isEmulatorProfile } from './profiles';
+import { DEMO_API_KEY, DEMO_EMULATOR_PORT, DEMO_SITE_ID, tryItLines } from './demo-credentials';
 import type { EmulatorOptions } from './types';
-
-const DEFAULT_PORT = 4010;
 
 /**
  * The standalone emulator's settings from its environment. It is its own program, apart from
  * the site, so it reads its own few variables here. Throws one line naming a bad variable.
  */
 export function emulatorOptionsFromEnv(env: NodeJS.ProcessEnv): EmulatorOptions {
-  const portText = env['EMULATOR_PORT'] ?? String(DEFAULT_PORT);
+  const portText = env['EMULATOR_PORT'] ?? String(DEMO_EMULATOR_PORT);
   const port = Number(portText);
   if (!/^\d+$/.test(portText) || port > 65535) {
     throw new Error(`EMULATOR_PORT must be a port number from 0 to 65535, got "${portText}"`);
   }
-  const siteId = env['VF_SITE_ID'] || 'demo-site';
+  const siteId = env['VF_SITE_ID'] || DEMO_SITE_ID;
   if (siteId.includes(':')) throw new Error('VF_SITE_ID must not contain ":"');
   const profile = env['EMULATOR_PROFILE'] || 'viafoura';
   if (!isEmulatorProfile(profile)) throw new Error(`EMULATOR_PROFILE must be one of ${EMULATOR_PROFILES.join(', ')}, got "${profile}"`);
   return {
     ...(profile !== 'viafoura' ? { profile } : {}),
     siteId,
-    apiKey: env['VF_API_KEY'] || 'demo-key',
+    apiKey: env['VF_API_KEY'] || DEMO_API_KEY,
     host: env['EMULATOR_HOST'] || '127.0.0.1',
     port,
   };
@@ -35,9 +35,13 @@ async function main(): Promise<void> {
     process.stderr.write(`${(error as Error).message}\n`);
     process.exit(1);
   }
-  const emulator = await startEmulator(options);
-  // The site id is shown to help point a client at it; the API key never is.
-  process.stdout.write(`Platform emulator (${emulator.profile} dialect) for site "${options.siteId}" listening on ${emulator.url}\n`);
+  const emulator = await underSetting({ setting: 'EMULATOR_PORT', address: `${options.host}:${options.port}` }, () => startEmulator(options));
+  const demo = options.siteId === DEMO_SITE_ID && options.apiKey === DEMO_API_KEY;
+  // The demo credentials are shown, with the calls to try; a key of one's own never is.
+  process.stdout.write(
+    `Platform emulator (${emulator.profile} dialect) for site "${options.siteId}" listening on ${emulator.url}` +
+      (demo ? ` (demo credentials: site ${DEMO_SITE_ID}, API key ${DEMO_API_KEY})\nTry it:\n${tryItLines(emulator.url, DEMO_SITE_ID, DEMO_API_KEY).map((line) => `  ${line}\n`).join('')}` : '\n'),
+  );
 
   let stopping = false;
   const stop = () => {
@@ -57,7 +61,7 @@ async function main(): Promise<void> {
 
 if (require.main === module) {
   main().catch((error: unknown) => {
-    process.stderr.write(`emulator failed to start: ${(error as Error).message}\n`);
+    process.stderr.write(`${startupFailureLine(error).replace(/^Start-up/, "Emulator start-up")}\n`);
     process.exit(1);
   });
 }

@@ -2,9 +2,9 @@ import { randomBytes } from 'node:crypto';
 import type { Clock } from '../clock';
 import type { PlatformUserView } from './types';
 
-/** The seed's example answers show user ids of this shape: `7000000003119`. */
+/** The platform's example answers (docs/platform-protocol.md#example-values) show user ids of this shape: `7000000003119`. */
 const FIRST_USER_ID = 7_000_000_000_001;
-/** The seed's example session, `o52l4itrv8q4p8n4amsou1c567`: 26 lowercase alphanumerics. */
+/** The platform's example session, `o52l4itrv8q4p8n4amsou1c567`: 26 lowercase alphanumerics. */
 const SESSION_ALPHABET = 'abcdefghijklmnopqrstuvwxyz0123456789';
 const SESSION_LENGTH = 26;
 /** Expired tokens are swept once the table grows past this, so a long benchmark stays small. */
@@ -61,12 +61,12 @@ export function createEmulatorState(deps: { clock: Clock; tokenTtlSeconds: numbe
   return {
     tokenTtlSeconds,
 
-    /** A token that never expires by itself: a personal access token (seeds 002, 004). */
+    /** A token that never expires by itself: a personal access token (docs/token-dialects.md). */
     registerLongLivedToken(token: string): void {
       tokenExpiry.set(token, Number.POSITIVE_INFINITY);
     },
 
-    /** A new bearer token, random like the seed's `9MRSxm+GZwLfRKLn1luFrJvUP5A=`. */
+    /** A new bearer token, random like the platform's example `9MRSxm+GZwLfRKLn1luFrJvUP5A=`. */
     issueToken(): string {
       if (tokenExpiry.size >= TOKEN_SWEEP_THRESHOLD) sweepExpiredTokens();
       let token: string;
@@ -124,6 +124,11 @@ export function createEmulatorState(deps: { clock: Clock; tokenTtlSeconds: numbe
       const user = session && usersById.get(session.userId);
       if (!session || !user) return null;
       return { ...user, alive: isAlive(session) };
+    },
+
+    /** The user's name as it is now: comments show this, not the name they were posted under. */
+    currentName(userId: number): string | null {
+      return usersById.get(userId)?.name ?? null;
     },
 
     userByHostId(hostId: string): PlatformUserView | null {

@@ -7,9 +7,9 @@ export interface EmulatorOptions {
   apiKey: string;
   /** Every expiry (tokens, idle sessions) is measured on this clock. Default: systemClock. */
   clock?: Clock;
-  /** Lifetime of an access token. Default 3600, as the seed's example answer. */
+  /** Lifetime of an access token. Default 3600, as the platform's example answer. */
   tokenTtlSeconds?: number;
-  /** A session with no activity for this long is dead. Default 12 hours (seed). */
+  /** A session with no activity for this long is dead. Default 12 hours (docs/platform-protocol.md#idle-expiry). */
   sessionIdleMs?: number;
   /** Default '127.0.0.1'. */
   host?: string;
@@ -25,7 +25,7 @@ export interface EmulatorOptions {
   personalAccessToken?: string;
 }
 
-/** The three calls of the platform API (SPEC section 2). */
+/** The three calls of the platform API (docs/platform-protocol.md). */
 export type PlatformEndpoint = 'token' | 'login' | 'logout';
 export type FaultEndpoint = PlatformEndpoint | 'any';
 /** `'drop'` destroys the socket without answering. */

@@ -24,7 +24,7 @@ const REFUSED = {
   mismatch: 'The hook signature does not match.',
 } as const;
 
-/** `POST /hooks/logout` (SPEC section 5): signed server-to-server logout of one user. */
+/** `POST /hooks/logout` (README.md#the-logout-hook): signed server-to-server logout of one user. */
 export function createHookRoutes(deps: HookDeps): Router {
   const router = Router();
   const replays = createReplayGuard(deps.db);

@@ -1,6 +1,6 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
 
-/** How old a signature may be (SPEC section 5). */
+/** How old a signature may be (README.md#the-logout-hook). */
 export const SIGNATURE_TOLERANCE_SECONDS = 5 * 60;
 
 /** `X-Hook-Signature: t=<unix seconds>,v1=<hex HMAC-SHA256(secret, "<t>.<raw body>")>` */

@@ -76,13 +76,13 @@ function loginForm(details: PlatformLoginDetails): URLSearchParams {
   if (typeof details?.id !== 'string' || details.id === '') throw new TypeError('a platform login needs the host user id');
   if (typeof details.name !== 'string' || details.name.trim() === '') throw new TypeError('a platform login needs a name');
   const form = new URLSearchParams({ id: details.id, name: details.name });
-  // The email is optional on the platform (seed, step 2): an empty one is left out, not sent blank.
+  // The email is optional on the platform (docs/platform-protocol.md#accounts-login): an empty one is left out, not sent blank.
   if (typeof details.email === 'string' && details.email !== '') form.set('email', details.email);
   return form;
 }
 
 /**
- * The accounts API (SPEC §2) with a bearer token from `tokens`. A 401 gets one new token and
+ * The accounts API (docs/platform-protocol.md#accounts-login) with a bearer token from `tokens`. A 401 gets one new token and
  * one retry; nothing else is retried here, least of all a login that timed out, which may
  * have reached the platform.
  */
@@ -99,7 +99,7 @@ export function createAccountsClient(options: AccountsClientOptions): AccountsCl
       return await call(`Bearer ${token}`);
     } catch (error) {
       if (!isUnauthorized(error)) throw error;
-      // SPEC §2: an expired or unknown token gets 401; the platform acted on nothing, so a
+      // docs/platform-protocol.md#bearer-token-refused: an expired or unknown token gets 401; the platform acted on nothing, so a
       // second try with a new token is safe. A second 401 stays PLATFORM_REJECTED.
       tokens.invalidate(token);
       return call(`Bearer ${await tokens.getToken()}`);

@@ -43,7 +43,7 @@ export interface Bridge {
 export interface BridgeOptions {
   /** Re-login when the platform session has been idle this long. Default 11.5 h, inside the platform's 12 h. */
   idleReloginMs?: number | undefined;
-  /** The platform ends a session after this long without activity (SPEC §2). Default 12 h. */
+  /** The platform ends a session after this long without activity (docs/platform-protocol.md#idle-expiry). Default 12 h. */
   platformIdleMs?: number | undefined;
   /** First wait after a failed platform call; doubles per failure. Default 5 s. */
   retryBaseMs?: number | undefined;
@@ -148,7 +148,7 @@ function nothingToLogOut(error: unknown): boolean {
 }
 
 /**
- * Keeps one platform session per logged-in host session (SPEC §1): logs in at host login,
+ * Keeps one platform session per logged-in host session (docs/architecture.md#a-login): logs in at host login,
  * re-logs in before the platform's 12-hour idle expiry, and carries logouts through a durable
  * outbox so a platform outage never loses one. Knows nothing of HTTP or passport.
  */
@@ -460,7 +460,7 @@ export function createBridge(deps: BridgeDeps): Bridge {
     async deliverPendingLogouts() {
       const now = clock.now();
       // With no page rendering it any more, a session left this long has idled out on the
-      // platform (SPEC §2: 12 hours without activity), so the outbox does not grow without end.
+      // platform (docs/platform-protocol.md#idle-expiry: 12 hours without activity), so the outbox does not grow without end.
       const expired = await db.deleteFrom('pending_logouts').where('created_at', '<=', now - options.pendingLogoutTtlMs).executeTakeFirst();
       const expiredCount = Number(expired.numDeletedRows);
       if (expiredCount > 0) {

@@ -1,4 +1,4 @@
-/** The bridge core (SPEC §1-2): what the rest of the app, and other Express apps, may import. */
+/** The bridge core (docs/platform-protocol.md, docs/architecture.md): what the rest of the app, and other Express apps, may import. */
 import type { Kysely } from 'kysely';
 import type { Registry } from 'prom-client';
 import type { Clock } from '../clock';

@@ -30,7 +30,7 @@ export interface ClientCredentialsToken {
 }
 
 export const TOKEN_PATH = '/oauth2/token';
-/** Seed 003's token answer (RFC 6749 §5.1): expires_in required and scope=accounts granted. */
+/** The default dialect's token answer (RFC 6749 §5.1): expires_in required and scope=accounts granted. */
 export function processClientCredentialsResponse(reply: PlatformReply): ClientCredentialsToken {
   const answer = processTokenResponse(reply, { requestedScope: 'accounts', requireExpiresIn: true });
   return { accessToken: answer.accessToken, expiresInMs: answer.expiresInMs! };

@@ -76,7 +76,12 @@ interface Opened {
 }
 
 function openSqlite(file: string): Opened {
-  if (file !== ':memory:') fs.mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
+  // A mistyped path must not quietly become a new, empty database in a new folder: the caller
+  // creates the one default folder itself, any other must exist already.
+  const folder = path.dirname(path.resolve(file));
+  if (file !== ':memory:' && !fs.existsSync(folder)) {
+    throw Object.assign(new Error(`the folder ${path.dirname(file)} does not exist`), { code: 'DATABASE_FOLDER_MISSING' });
+  }
   const sqlite = new BetterSqlite3(file);
   // WAL lets readers go on while one writer commits; a busy timeout rides out short write locks.
   sqlite.pragma('journal_mode = WAL');

@@ -9,6 +9,9 @@ import { DatabaseUnavailableError, SessionStoreUnavailableError, isDatabaseUnava
 
 export type RedisClient = ReturnType<typeof createClient>;
 
+/** Connection attempts at start-up before giving up (about 1 s of retries). */
+const STARTUP_CONNECT_TRIES = 4;
+
 /** The express-session store the site runs on, with what /readyz, shutdown and reconciliation need of it. */
 export interface SessionStoreHandle {
   readonly store: session.Store;
@@ -51,16 +54,22 @@ export function openDatabaseSessionStore(database: Database, clock: Clock, ttlMs
 
 /** Sessions in Redis: the scale-out path, several site processes behind one balancer. */
 export async function openRedisSessionStore(url: string, ttlMs: number, keyPrefix = ''): Promise<SessionStoreHandle> {
+  let connected = false;
+  // Once connected, a lost connection is retried for ever; the first connection gets a few tries
+  // and then fails start-up, instead of waiting silently for a Redis that is not there.
+  const reconnectStrategy = (retries: number, cause: Error) =>
+    connected || retries < STARTUP_CONNECT_TRIES ? Math.min(100 * 2 ** retries, 2_000) : cause;
   const client: RedisClient = createClient({
     url,
     // While Redis is away a command fails at once instead of queueing until it is back.
     disableOfflineQueue: true,
     commandOptions: { timeout: REDIS_COMMAND_TIMEOUT_MS },
-    socket: { connectTimeout: 2_000, reconnectStrategy: (retries) => Math.min(100 * 2 ** retries, 2_000) },
+    socket: { connectTimeout: 2_000, reconnectStrategy },
   });
   // Without a listener an 'error' event would crash the process; requests see the errors themselves.
   client.on('error', () => undefined);
-  await connectWithin(client, url);
+  await connectWithin(client);
+  connected = true;
   const bounded = <T>(work: Promise<T>) =>
     withDeadline(work, REDIS_COMMAND_TIMEOUT_MS, () => new SessionStoreUnavailableError()).catch((error: unknown) => {
       throw error instanceof SessionStoreUnavailableError ? error : new SessionStoreUnavailableError(error);
@@ -81,17 +90,17 @@ export async function openRedisSessionStore(url: string, ttlMs: number, keyPrefi
   };
 }
 
-/** The first connection, bounded: an unreachable Redis stops start-up with a line naming the setting. */
-async function connectWithin(client: RedisClient, url: string): Promise<void> {
+/**
+ * The first connection, bounded: a refused connection fails after a few tries, a host that never
+ * answers after REDIS_CONNECT_TIMEOUT_MS; start-up then stops with a line naming REDIS_URL
+ * (src/startup-errors.ts).
+ */
+async function connectWithin(client: RedisClient): Promise<void> {
   try {
-    await withDeadline(client.connect(), REDIS_CONNECT_TIMEOUT_MS, () => new Error('no answer'));
+    await withDeadline(client.connect(), REDIS_CONNECT_TIMEOUT_MS, () => new Error(`no answer within ${REDIS_CONNECT_TIMEOUT_MS / 1000} s`));
   } catch (error) {
     client.destroy();
-    const where = new URL(url);
-    const reason = error instanceof Error ? error.message : String(error);
-    throw new Error(
-      `REDIS_URL: Redis at ${where.hostname}:${where.port || 6379} could not be reached within ${REDIS_CONNECT_TIMEOUT_MS / 1000} s (${reason}); start Redis or correct REDIS_URL`,
-    );
+    throw error;
   }
 }
 

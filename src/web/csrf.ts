@@ -5,7 +5,7 @@ import { RequestError } from '../errors';
 import { readCookie, type CookieNames } from './cookies';
 
 /**
- * CSRF protection for every state-changing request (SPEC section 4): forms send the token as
+ * CSRF protection for every state-changing request (README.md#routes): forms send the token as
  * `_csrf`, AJAX as the `X-CSRF-Token` header.
  *
  * - A logged-in reader: a synchronizer token kept in the session (csrf-sync).

@@ -2,7 +2,7 @@ import type { RequestHandler } from 'express';
 import type { Bridge, PlatformSession } from '../platform';
 import { toHostUser } from '../auth/host-session';
 
-/** What the embed tag on every page carries (SPEC section 1.3). */
+/** What the embed tag on every page carries (docs/platform-protocol.md#embed-tag). */
 export interface EmbedTag {
   src: string;
   uid: string | null;

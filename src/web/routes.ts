@@ -16,7 +16,7 @@ export function createPageRoutes(render: Render, withPlatform: RequestHandler, c
     render(res, 'article', { title: article.title, article });
   });
 
-  // For the browser script: who is logged in, and the embed's platform session (SPEC section 4).
+  // For the browser script: who is logged in, and the embed's platform session (README.md#routes).
   router.get('/api/session', withPlatform, (req, res) => {
     const user = req.user ? { id: req.user.id, name: req.user.name, email: req.user.email } : null;
     const platform = res.locals.platform ? { uid: res.locals.platform.userId, sid: res.locals.platform.session } : null;

@@ -7,7 +7,7 @@ import {
   type TestEmulator,
 } from '../helpers/emulator';
 
-describe('emulator: accounts login and logout (SPEC section 2)', () => {
+describe('emulator: accounts login and logout (docs/platform-protocol.md)', () => {
   let emulator: TestEmulator;
   let token: string;
   const bearer = () => ({ Authorization: `Bearer ${token}` });
@@ -23,7 +23,7 @@ describe('emulator: accounts login and logout (SPEC section 2)', () => {
   });
 
   it('creates the user on first login and answers user_id and a new session', async () => {
-    // The body exactly as the seed's curl example sends it: a raw space, an unencoded '@'.
+    // The body exactly as the curl example in docs/platform-protocol.md sends it: a raw space, an unencoded '@'.
     const answer = await login('id=host-42&name=John Doe&email=john@example.com');
 
     expect(answer.status).toBe(200);

@@ -4,7 +4,7 @@ import { emulatorHttp, formPost, platformLogin, startTestEmulator, type TestEmul
 
 const HOST_ORIGIN = 'http://publisher.test';
 
-describe('emulator: the embed script and its API over HTTP (SPEC section 7)', () => {
+describe('emulator: the embed script and its API over HTTP (docs/platform-protocol.md#javascript-api)', () => {
   let emulator: TestEmulator;
   const http = () => emulatorHttp(emulator);
 

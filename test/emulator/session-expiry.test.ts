@@ -5,7 +5,7 @@ const HOUR = 60 * 60 * 1000;
 /** Time stands still unless the test moves it, so a boundary can be hit to the millisecond. */
 const frozenClock = () => createAdjustableClock({ now: () => 1_800_000_000_000 });
 
-describe('emulator: sessions expire after 12 hours without activity (seed)', () => {
+describe('emulator: sessions expire after 12 hours without activity (docs/platform-protocol.md#idle-expiry)', () => {
   let emulator: TestEmulator;
   const embedSessionCheck = (session: string) =>
     emulatorHttp(emulator).get('/embed/v1/session', { params: { sid: session } });

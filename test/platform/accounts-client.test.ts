@@ -8,7 +8,7 @@ import {
 import { startTestEmulator, TEST_API_KEY, TEST_SITE_ID } from '../helpers/emulator';
 import { everythingPrintedOf, expectNoSecretIn, platformErrorOf, type TestEmulator } from './fixture';
 
-describe('accounts client (SPEC §2 login and logout)', () => {
+describe('accounts client (docs/platform-protocol.md: login and logout)', () => {
   let emulator: TestEmulator;
   let tokens: TokenClient;
   let accounts: AccountsClient;

@@ -39,6 +39,11 @@ describe('configuration', () => {
     expect(problems[0]).toMatch(new RegExp(`^${variable}: `));
   });
 
+  it('reports every problem at once, field checks and checks across fields alike, one line per variable', () => {
+    const problems = problemsOf({ PORT: 'eighty', DATABASE_URL: 'mysql://x', SESSION_STORE: 'redis', VF_SITE_ID: 'acme', HOOK_SECRET: 'short', NODE_ENV: 'production' });
+    expect(problems.map((line) => line.split(':')[0]).sort()).toEqual(['DATABASE_URL', 'HOOK_SECRET', 'PORT', 'REDIS_URL', 'SESSION_SECRET', 'VF_API_KEY']);
+  });
+
   it('uses the real platform when credentials are set', () => {
     const config = loadConfig({ VF_SITE_ID: 'site', VF_API_KEY: 'key' });
     expect(config.platform).toMatchObject({ mode: 'remote', apiUrl: 'https://api.viafoura.co', siteId: 'site' });

@@ -1,0 +1,136 @@
+import path from 'node:path';
+
+/** The settings a start-up step can fail on; each failure names one of them. */
+export type StartupSetting = 'PORT' | 'HOST' | 'EMULATOR_PORT' | 'DATABASE_URL' | 'REDIS_URL';
+
+/**
+ * A start-up step that failed, tied to the setting to change. Its message is the one line
+ * server.ts prints: the setting, what went wrong, and what to do. Never a URL's password.
+ */
+export class StartupError extends Error {
+  constructor(
+    readonly setting: StartupSetting,
+    detail: string,
+    options?: { cause?: unknown },
+  ) {
+    super(`${setting}: ${detail}`, options);
+    this.name = 'StartupError';
+  }
+}
+
+type ErrnoLike = Error & { code?: unknown; errors?: unknown; originalError?: unknown; socketError?: unknown };
+
+/**
+ * The error's code, looking inside an AggregateError (a host name with both IPv4 and IPv6
+ * addresses) and the wrappers drivers put around a socket error (`cause`, node-redis's
+ * `originalError`/`socketError`).
+ */
+function codeOf(error: unknown, depth = 0): string | undefined {
+  const e = error as ErrnoLike | undefined;
+  if (!e || typeof e !== 'object' || depth > 3) return undefined;
+  if (typeof e.code === 'string') return e.code;
+  const inner = [...(Array.isArray(e.errors) ? e.errors : []), e.cause, e.originalError, e.socketError];
+  return inner.map((cause) => codeOf(cause, depth + 1)).find((code) => code !== undefined);
+}
+
+function firstLine(error: unknown): string {
+  return (error instanceof Error ? error.message : String(error)).split('\n')[0]!.trim();
+}
+
+/** Where a database URL points, without its credentials: a file path, or host:port/database. */
+export function databaseTarget(url: string): string {
+  if (url.startsWith('sqlite:')) return url.slice('sqlite:'.length);
+  try {
+    const u = new URL(url);
+    return `${u.hostname || 'localhost'}:${u.port || '5432'}${u.pathname === '/' ? '' : u.pathname}`;
+  } catch {
+    return 'the PostgreSQL server';
+  }
+}
+
+/** Where a Redis URL points, without its credentials. */
+export function redisTarget(url: string): string {
+  try {
+    const u = new URL(url);
+    return `${u.hostname || 'localhost'}:${u.port || '6379'}`;
+  } catch {
+    return 'the Redis server';
+  }
+}
+
+const UNREACHABLE: Record<string, string> = {
+  ECONNREFUSED: 'connection refused',
+  ENOTFOUND: 'host not found',
+  EAI_AGAIN: 'host not found',
+  ETIMEDOUT: 'timed out',
+  EHOSTUNREACH: 'host unreachable',
+  ENETUNREACH: 'network unreachable',
+  ECONNRESET: 'connection reset',
+};
+
+/** PostgreSQL's own SQLSTATE codes for "you may not come in". */
+const POSTGRES_REFUSALS: Record<string, string> = {
+  '28P01': 'password authentication failed',
+  '28000': 'this user may not connect',
+  '3D000': 'the database does not exist',
+  '53300': 'too many connections',
+  '57P03': 'the server is starting up or shutting down',
+};
+
+function listenDetail(setting: 'PORT' | 'EMULATOR_PORT', address: string, error: unknown): StartupError {
+  const code = codeOf(error);
+  if (code === 'EADDRINUSE') {
+    const what = setting === 'PORT' ? 'set PORT (or HOST) to a free one, e.g. PORT=3001 npm start' : 'set EMULATOR_PORT to a free one, or 0 for any';
+    return new StartupError(setting, `${address} is already in use; stop the program listening there, or ${what}`, { cause: error });
+  }
+  if (code === 'EACCES') return new StartupError(setting, `${address} needs extra privileges; use a port above 1023`, { cause: error });
+  if (code === 'EADDRNOTAVAIL' || code === 'ENOTFOUND' || code === 'EAI_AGAIN') {
+    return new StartupError('HOST', `${address.replace(/:\d+$/, '')} is not an address of this machine; use 127.0.0.1, 0.0.0.0 or one of its own`, { cause: error });
+  }
+  return new StartupError(setting, `cannot listen on ${address} (${firstLine(error)})`, { cause: error });
+}
+
+function databaseDetail(url: string, error: unknown): StartupError {
+  const target = databaseTarget(url);
+  const code = codeOf(error);
+  if (url.startsWith('sqlite:')) {
+    if (code === 'DATABASE_FOLDER_MISSING') {
+      return new StartupError('DATABASE_URL', `the folder ${path.dirname(target)} does not exist; create it, or point DATABASE_URL at a file in an existing folder`, { cause: error });
+    }
+    return new StartupError('DATABASE_URL', `cannot open the SQLite file ${target} (${firstLine(error)}); check the path and that the folder is writable`, { cause: error });
+  }
+  if (code && UNREACHABLE[code]) {
+    return new StartupError('DATABASE_URL', `cannot reach PostgreSQL at ${target} (${UNREACHABLE[code]}); start it, or fix DATABASE_URL`, { cause: error });
+  }
+  if (code && POSTGRES_REFUSALS[code]) {
+    return new StartupError('DATABASE_URL', `PostgreSQL at ${target} refused: ${POSTGRES_REFUSALS[code]}; fix DATABASE_URL`, { cause: error });
+  }
+  return new StartupError('DATABASE_URL', `cannot open the database at ${target} (${firstLine(error)})`, { cause: error });
+}
+
+function redisDetail(url: string, error: unknown): StartupError {
+  const target = redisTarget(url);
+  const code = codeOf(error);
+  const reason = (code && UNREACHABLE[code]) ?? firstLine(error);
+  return new StartupError('REDIS_URL', `cannot reach Redis at ${target} (${reason}); start it, or fix REDIS_URL`, { cause: error });
+}
+
+/** Runs one start-up step; a failure becomes a StartupError naming the setting behind it. */
+export async function underSetting<T>(
+  step: { setting: 'PORT' | 'EMULATOR_PORT'; address: string } | { setting: 'DATABASE_URL' | 'REDIS_URL'; url: string },
+  task: () => Promise<T>,
+): Promise<T> {
+  try {
+    return await task();
+  } catch (error) {
+    if (error instanceof StartupError) throw error;
+    if ('url' in step) throw step.setting === 'DATABASE_URL' ? databaseDetail(step.url, error) : redisDetail(step.url, error);
+    throw listenDetail(step.setting, step.address, error);
+  }
+}
+
+/** The one line printed when start-up fails: the setting to change when it is known. */
+export function startupFailureLine(error: unknown): string {
+  if (error instanceof StartupError) return `Start-up failed: ${error.message}`;
+  return `Start-up failed: ${firstLine(error)}`;
+}

@@ -1,0 +1,137 @@
+import { spawn } from 'node:child_process';
+import fs from 'node:fs';
+import net from 'node:net';
+import path from 'node:path';
+import { killAllSiteProcesses, startSiteProcess } from '../helpers/site-process';
+import { makeTempDir } from '../helpers/temp-database';
+
+const ROOT = path.join(__dirname, '..', '..');
+const SERVER = path.join(ROOT, 'src', 'server.ts');
+const TS_REGISTER = path.join(__dirname, '..', 'helpers', 'ts-register.js');
+
+interface Exit {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs the server to its end (it must fail to start); gives up after 20 s. */
+function runServer(env: Record<string, string>, cwd: string): Promise<Exit> {
+  const child = spawn(process.execPath, ['-r', TS_REGISTER, SERVER], { cwd, env: { PATH: process.env.PATH ?? '', NODE_ENV: 'test', HOST: '127.0.0.1', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  let stdout = '';
+  let stderr = '';
+  child.stdout!.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+  child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`the server did not stop within 20 s\n${stdout}\n${stderr}`));
+    }, 20_000);
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      resolve({ code, stdout, stderr });
+    });
+  });
+}
+
+/** A port nothing listens on: one the OS just handed out and took back. */
+async function closedPort(): Promise<number> {
+  const server = net.createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const port = (server.address() as net.AddressInfo).port;
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
+
+const lines = (text: string) => text.trim().split('\n');
+
+describe('start-up failures: one line naming the setting, and what to do', () => {
+  const temp = makeTempDir('vf-startup-');
+  const env = () => ({ DATA_DIR: path.join(temp.dir, 'secret'), DATABASE_URL: `sqlite:${path.join(temp.dir, 'site.db')}` });
+
+  afterAll(async () => {
+    await killAllSiteProcesses();
+    temp.remove();
+  });
+
+  it('a port already in use names PORT and HOST', async () => {
+    const busy = net.createServer();
+    await new Promise<void>((resolve) => busy.listen(0, '127.0.0.1', resolve));
+    const port = (busy.address() as net.AddressInfo).port;
+    try {
+      const run = await runServer({ ...env(), PORT: String(port), VF_SITE_ID: 's', VF_API_KEY: 'k' }, temp.dir);
+      expect(run.code).toBe(1);
+      expect(lines(run.stderr)).toEqual([`Start-up failed: PORT: 127.0.0.1:${port} is already in use; stop the program listening there, or set PORT (or HOST) to a free one, e.g. PORT=3001 npm start`]);
+    } finally {
+      await new Promise((resolve) => busy.close(resolve));
+    }
+  });
+
+  it('four configuration mistakes are reported at once, one line each', async () => {
+    const run = await runServer({ PORT: 'eighty', DATABASE_URL: 'mysql://db/site', SESSION_STORE: 'redis', VF_SITE_ID: 'acme' }, temp.dir);
+    expect(run.code).toBe(78);
+    expect(lines(run.stderr).sort()).toEqual(
+      [
+        'Configuration error: DATABASE_URL: must be sqlite:<path> or postgres://...',
+        'Configuration error: PORT: must be a port number from 0 to 65535',
+        'Configuration error: REDIS_URL: required when SESSION_STORE=redis',
+        'Configuration error: VF_API_KEY: required when VF_SITE_ID is set',
+      ].sort(),
+    );
+  });
+
+  it('an unreachable PostgreSQL names DATABASE_URL, without its password', async () => {
+    const port = await closedPort();
+    const run = await runServer({ ...env(), PORT: '0', DATABASE_URL: `postgres://reader:hunter2-secret@127.0.0.1:${port}/site` }, temp.dir);
+    expect(run.code).toBe(1);
+    expect(lines(run.stderr)).toEqual([`Start-up failed: DATABASE_URL: cannot reach PostgreSQL at 127.0.0.1:${port}/site (connection refused); start it, or fix DATABASE_URL`]);
+    expect(run.stdout + run.stderr).not.toContain('hunter2');
+  });
+
+  it('an unreachable Redis names REDIS_URL instead of waiting for ever', async () => {
+    const port = await closedPort();
+    const run = await runServer({ ...env(), PORT: '0', SESSION_STORE: 'redis', REDIS_URL: `redis://:hunter2-secret@127.0.0.1:${port}` }, temp.dir);
+    expect(run.code).toBe(1);
+    expect(lines(run.stderr)).toEqual([`Start-up failed: REDIS_URL: cannot reach Redis at 127.0.0.1:${port} (connection refused); start it, or fix REDIS_URL`]);
+    expect(run.stdout + run.stderr).not.toContain('hunter2');
+  });
+
+  it('a SQLite file in a folder that does not exist names DATABASE_URL, and no folder is made', async () => {
+    const file = path.join(temp.dir, 'no-such-folder', 'site.db');
+    const run = await runServer({ ...env(), PORT: '0', DATABASE_URL: `sqlite:${file}` }, temp.dir);
+    expect(run.code).toBe(1);
+    expect(lines(run.stderr)).toEqual([`Start-up failed: DATABASE_URL: the folder ${path.dirname(file)} does not exist; create it, or point DATABASE_URL at a file in an existing folder`]);
+    expect(fs.existsSync(path.dirname(file))).toBe(false);
+  });
+
+  it('a SQLite path that cannot be opened names DATABASE_URL', async () => {
+    const run = await runServer({ ...env(), PORT: '0', DATABASE_URL: `sqlite:${temp.dir}` }, temp.dir);
+    expect(run.code).toBe(1);
+    expect(lines(run.stderr)).toEqual([`Start-up failed: DATABASE_URL: cannot open the SQLite file ${temp.dir} (unable to open database file); check the path and that the folder is writable`]);
+  });
+
+  it('with no settings at all, the default ./data folder is made and the emulator prints its demo credentials and the calls to try', async () => {
+    const fresh = makeTempDir('vf-first-start-');
+    try {
+      const site = await startSiteProcess({ env: { NODE_ENV: 'test', HOST: '127.0.0.1', PORT: '0', LOG_LEVEL: 'warn' }, cwd: fresh.dir });
+      expect(fs.existsSync(path.join(fresh.dir, 'data', 'site.db'))).toBe(true);
+      // The first line and the three calls under it, ready to paste.
+      const { stdout } = site.output();
+      const emulatorUrl = /\(platform emulator at (http:\/\/[^\s)]+)\)/.exec(stdout)?.[1];
+      expect(stdout).toContain('Platform emulator credentials (demo values): site demo-site, API key demo-key.');
+      expect(stdout).toContain(`curl --user demo-site:demo-key -d grant_type=client_credentials -d scope=accounts ${emulatorUrl}/oauth2/token`);
+      expect(stdout).toContain(`${emulatorUrl}/rest/v1/accounts/login`);
+      expect(stdout).toContain(`${emulatorUrl}/rest/v1/accounts/logout`);
+      // The demo credentials open that emulator, as the first curl line would.
+      const token = await fetch(`${emulatorUrl}/oauth2/token`, {
+        method: 'POST',
+        headers: { Authorization: `Basic ${Buffer.from('demo-site:demo-key').toString('base64')}`, 'Content-Type': 'application/x-www-form-urlencoded' },
+        body: 'grant_type=client_credentials&scope=accounts',
+      });
+      expect(token.status).toBe(200);
+      await site.kill();
+    } finally {
+      fresh.remove();
+    }
+  });
+});
