@@ -75,7 +75,7 @@ describe('start-up failures: one line naming the setting, and what to do', () =>
         'Configuration error: DATABASE_URL: must be sqlite:<path> or postgres://...',
         'Configuration error: PORT: must be a port number from 0 to 65535',
         'Configuration error: REDIS_URL: required when SESSION_STORE=redis',
-        'Configuration error: VF_API_KEY: required when VF_SITE_ID is set',
+        'Configuration error: VF_API_KEY: required with VF_TOKEN_GRANT=client_credentials',
       ].sort(),
     );
   });

@@ -1,6 +1,6 @@
 import { csrfFor, embedTagOf, register } from '../helpers/browser-flow';
 import { emulatorHttp, formPost } from '../helpers/emulator';
-import { startTestSite, type TestSite } from '../helpers/site';
+import { startTestSite, TEST_PASSWORD, type TestSite } from '../helpers/site';
 
 const ARTICLE = '/articles/harbour-bridge-reopens';
 
@@ -28,7 +28,7 @@ describe('a reader who changes name', () => {
     await commentAs(before.sid!, 'posted before the rename');
 
     const _csrf = await csrfFor(agent, '/account');
-    const saved = await agent.post('/account').type('form').send({ _csrf, name: 'Ada After', email: `ada-${Date.now()}@example.com` });
+    const saved = await agent.post('/account').type('form').send({ _csrf, name: 'Ada After', email: `ada-${Date.now()}@example.com`, currentPassword: TEST_PASSWORD });
     expect(saved.status).toBe(303);
     expect(saved.headers.location).toBe('/account?saved=1');
     expect((await agent.get(saved.headers.location).expect(200)).text).toContain('Saved. Your comments, old and new, now show your new name.');
@@ -48,7 +48,7 @@ describe('a reader who changes name', () => {
 
     t.emulator.faults.failAll({ status: 503 }, 'login');
     const _csrf = await csrfFor(agent, '/account');
-    const saved = await agent.post('/account').type('form').send({ _csrf, name: 'Bo After', email: `bo-${Date.now()}@example.com` });
+    const saved = await agent.post('/account').type('form').send({ _csrf, name: 'Bo After', email: `bo-${Date.now()}@example.com`, currentPassword: TEST_PASSWORD });
     expect(saved.headers.location).toBe('/account?saved=later');
     expect((await agent.get(saved.headers.location).expect(200)).text).toContain('your comments will show your new name once it does');
     expect((await namesOnArticle())['Bo was here']).toBe('Bo Before');
