@@ -50,6 +50,8 @@ export interface SiteOptions {
   hookSecret: string | undefined;
   rateLimits: RateLimitConfig;
   passwords?: PasswordHasher;
+  /** called with each SQL statement the site runs: the bench and the page-cost tests count them */
+  onQuery?: ((sql: string) => void) | undefined;
   /** process metrics (event loop, memory); off in tests, where many sites share one process */
   processMetrics?: boolean;
 }
@@ -73,7 +75,7 @@ export async function openSite(options: SiteOptions): Promise<Site> {
     for (const close of opened.reverse()) await close().catch(() => undefined);
   };
   try {
-    const database = await underSetting({ setting: 'DATABASE_URL', url: options.databaseUrl }, () => openDatabase(options.databaseUrl, { logger }));
+    const database = await underSetting({ setting: 'DATABASE_URL', url: options.databaseUrl }, () => openDatabase(options.databaseUrl, { logger, onQuery: options.onQuery }));
     opened.push(() => database.close());
 
     const sessions = options.redisUrl

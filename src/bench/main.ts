@@ -1,119 +1,193 @@
 import fs from 'node:fs';
-import type http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
-import type { AddressInfo } from 'node:net';
-import autocannon from 'autocannon';
+import { parseArgs } from 'node:util';
+import { performance } from 'node:perf_hooks';
 import { systemClock } from '../clock';
-import { createLogger } from '../logger';
-import { startEmulator } from '../emulator';
 import { createPasswordHasher } from '../auth/passwords';
 import { createAccountsClient, createTokenClient } from '../platform';
-import { openSite } from '../site';
+import { PROJECT_ROOT } from '../web/render';
+import type { EmulatorStats } from '../emulator/types';
+import { runLoad, type LoadRequest } from './load';
+import { startProcess, type BenchProcess } from './processes';
+import { registerReader, timeLogins } from './reader';
+import { figureTable, latencyChart, ratioOf, variantTable, type Figure, type VariantFigures } from './report';
+import { ARTICLE_PATH, BENCH_API_KEY, BENCH_PASSWORD, BENCH_SITE_ID } from './settings';
+import { formatSpread, spreadOf } from './summary';
 
 /**
- * `npm run bench`: what the bridge costs, measured side by side in one run on 127.0.0.1
- * against the bundled emulator. Each figure is a ratio of two runs made the same way.
+ * `npm run bench`: the page path measured from outside the site. The emulator, two sites (the
+ * bridge on and off), a bare Express app with the same templates, and every load run are separate
+ * processes; the variants run interleaved (A B C D, A B C D, ...) so a machine that slows down
+ * part-way slows every variant alike. README.md#performance explains each figure.
+ *
+ *   --quick     one short round: checks the bench works (CI), not the figures
+ *   --check     exit 1 when a figure misses its goal
+ *   --rounds N  rounds after the warm-up (default 6)   --seconds S  per load run (default 4)
+ *   --out DIR   where results.md and latency.svg go (default bench/; with --quick a temp folder)
  */
-const SITE_ID = 'bench-site';
-const API_KEY = 'bench+key/with=chars';
-const DURATION_S = Number(process.env.BENCH_SECONDS ?? 5);
+const CONNECTIONS = 10;
 
 async function main(): Promise<void> {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'vf-bench-'));
-  const logger = createLogger({ level: 'silent' });
-  const emulator = await startEmulator({ siteId: SITE_ID, apiKey: API_KEY });
-  const site = await openSite({
-    clock: systemClock,
-    logger,
-    databaseUrl: `sqlite:${path.join(dir, 'site.db')}`,
-    platform: { baseUrl: emulator.url, siteId: SITE_ID, apiKey: API_KEY, embedSrc: emulator.embedSrc, timeoutMs: 3000 },
-    sessionSecret: 'bench-session-secret-0123456789abcdef',
-    sessionIdleMs: 60 * 60 * 1000,
-    trustProxy: false,
-    hookSecret: undefined,
-    rateLimits: { loginPerAccount: 10, loginPerIp: 1_000_000, registerPerIp: 1_000_000 },
-    passwords: createPasswordHasher(),
+  const { values: args } = parseArgs({
+    options: {
+      quick: { type: 'boolean', default: false },
+      check: { type: 'boolean', default: false },
+      rounds: { type: 'string' },
+      seconds: { type: 'string' },
+      out: { type: 'string' },
+    },
   });
-  const server: http.Server = site.app.listen(0, '127.0.0.1');
-  await new Promise((resolve) => server.once('listening', resolve));
-  const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const rounds = Number(args.rounds ?? (args.quick ? 1 : 6));
+  const seconds = Number(args.seconds ?? (args.quick ? 1 : 4));
+  const out = args.out ?? (args.quick ? fs.mkdtempSync(path.join(os.tmpdir(), 'vf-bench-')) : path.join(PROJECT_ROOT, 'bench'));
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'vf-bench-db-'));
+  const started: BenchProcess[] = [];
+  const start = async (script: string, env: Record<string, string>) => {
+    const child = await startProcess(script, env);
+    started.push(child);
+    return child;
+  };
 
   try {
-    const cookie = await registerReader(base);
-    const article = `${base}/articles/harbour-bridge-reopens`;
+    const emulator = await start('emulator-process', {});
+    const siteEnv = (name: string) => ({ BENCH_API_URL: emulator.url, BENCH_EMBED_SRC: emulator.embedSrc!, BENCH_DATABASE_URL: `sqlite:${path.join(dir, `${name}.db`)}` });
+    const siteOn = await start('site-process', siteEnv('bridge-on'));
+    const siteOff = await start('site-process', { ...siteEnv('bridge-off'), BENCH_BRIDGE: 'off' });
+    const bare = await start('bare-process', { BENCH_EMBED_SRC: emulator.embedSrc! });
+    const platformStats = async (): Promise<EmulatorStats> => (await fetch(`${emulator.url}/_emulator/stats`)).json() as Promise<EmulatorStats>;
 
-    // 1. A page view for a logged-in reader against an anonymous one: the bridge's share of a page.
-    const anonymous = await load(article, {});
-    const loginsBefore = emulator.stats().calls.login;
-    const loggedIn = await load(article, { cookie });
-    const platformCallsDuringPages = emulator.stats().calls.login - loginsBefore;
+    const cookieOn = await registerReader(siteOn.url, 'reader@bench.example');
+    const cookieOff = await registerReader(siteOff.url, 'reader@bench.example');
+    const variants = (
+      [
+      { name: 'bare Express + same templates', server: bare, headers: {} },
+      { name: 'anonymous article', server: siteOn, headers: {} },
+      { name: 'logged-in article, bridge on', server: siteOn, headers: { cookie: cookieOn } },
+      { name: 'logged-in article, bridge off', server: siteOff, headers: { cookie: cookieOff } },
+      ] as Array<{ name: string; server: BenchProcess; headers: Record<string, string> }>
+    ).map((variant) => ({ ...variant, figures: { name: variant.name, runs: [] } as VariantFigures }));
+    const job = (variant: (typeof variants)[number], extra: Partial<LoadRequest> = {}): LoadRequest => ({
+      url: variant.server.url + ARTICLE_PATH,
+      headers: variant.headers,
+      connections: CONNECTIONS,
+      seconds,
+      ...extra,
+    });
 
-    // 2. Platform logins with the cached token against fetching a token for every call.
-    const cached = await timeLogins(emulator.url, false);
-    const uncached = await timeLogins(emulator.url, true);
+    process.stdout.write(`vf-login-bridge bench: ${os.cpus().length} cores, node ${process.version}, load average ${os.loadavg().map((n) => n.toFixed(2)).join(' ')}\n`);
+    process.stdout.write(`${rounds} rounds of ${seconds} s per variant, ${CONNECTIONS} connections, variants interleaved\n`);
+    for (const variant of variants) await runLoad(job(variant, { seconds: Math.min(2, seconds) }));
 
-    // 3. Single-flight: a burst of concurrent logins on a cold token cache.
-    const tokensBefore = emulator.stats().calls.token;
-    const tokens = createTokenClient({ baseUrl: emulator.url, siteId: SITE_ID, apiKey: API_KEY, clock: systemClock, timeoutMs: 5000 });
-    const accounts = createAccountsClient({ baseUrl: emulator.url, tokens, timeoutMs: 5000 });
+    const loggedIn = variants[2]!;
+    const before = { site: await siteOn.stats(), platform: await platformStats() };
+    let loggedInRequests = 0;
+    for (let round = 1; round <= rounds; round += 1) {
+      for (const variant of variants) {
+        const cpuBefore = variant.server.cpuMicros();
+        const result = await runLoad(job(variant));
+        const cpuMicrosPerRequest = (variant.server.cpuMicros() - cpuBefore) / result.requests;
+        variant.figures.runs.push({ ...result, cpuMicrosPerRequest });
+        if (variant === loggedIn) loggedInRequests += result.requests;
+      }
+      process.stdout.write(`round ${round}: ${variants.map((v) => `${(v.figures.runs.at(-1)!.requests / seconds).toFixed(0)}`).join(' / ')} req/s\n`);
+    }
+    const after = { site: await siteOn.stats(), platform: await platformStats() };
+    // The anonymous runs hit the same site: only the logged-in ones run SQL (anonymous views run none).
+    const statementsPerView = (after.site.statements - before.site.statements) / loggedInRequests;
+    const writesPerView = (after.site.writes - before.site.writes) / loggedInRequests;
+    const platformCalls = (s: EmulatorStats) => s.calls.token + s.calls.login + s.calls.logout;
+    const platformCallsPerView = (platformCalls(after.platform) - platformCalls(before.platform)) / loggedInRequests;
+
+    // The logged-in page at 80% of its peak rate: its tail latency when the site is busy but keeping up.
+    const peak = spreadOf(loggedIn.figures.runs.map((run) => run.requests / run.seconds)).median;
+    const steady = await runLoad(job(loggedIn, { overallRate: Math.round(peak * 0.8), seconds: Math.max(seconds, 2) }));
+
+    // Anonymous visitors who only look at the login form.
+    const formBefore = await siteOn.stats();
+    const formViews = args.quick ? 50 : 500;
+    for (let i = 0; i < formViews; i += 1) await (await fetch(`${siteOn.url}/login`)).arrayBuffer();
+    const formAfter = await siteOn.stats();
+    const sessionWritesPerForm = (formAfter.sessionWrites - formBefore.sessionWrites) / formViews;
+
+    // A login's own cost: its latency less the argon2id verify it is built around.
+    const logins = spreadOf(await timeLogins(siteOn.url, 'reader@bench.example', args.quick ? 5 : 40));
+    const hasher = createPasswordHasher();
+    const hashed = await hasher.hash(BENCH_PASSWORD);
+    const verifies: number[] = [];
+    for (let i = 0; i < (args.quick ? 5 : 40); i += 1) {
+      const t0 = performance.now();
+      await hasher.verify(hashed, BENCH_PASSWORD);
+      verifies.push(performance.now() - t0);
+    }
+    const verify = spreadOf(verifies);
+
+    // 1,000 concurrent platform logins on a cold token cache share one token request.
+    const tokensBefore = (await platformStats()).calls.token;
+    const tokens = createTokenClient({ baseUrl: emulator.url, siteId: BENCH_SITE_ID, apiKey: BENCH_API_KEY, clock: systemClock, timeoutMs: 10_000 });
+    const accounts = createAccountsClient({ baseUrl: emulator.url, tokens, timeoutMs: 10_000 });
     await Promise.all(Array.from({ length: 1000 }, (_, i) => accounts.login({ id: `burst-${i}`, name: `Burst ${i}` })));
-    const burstTokenCalls = emulator.stats().calls.token - tokensBefore;
+    const burstTokenCalls = (await platformStats()).calls.token - tokensBefore;
 
-    const rows: Array<[string, string]> = [
-      ['page views/s, anonymous', anonymous.toFixed(0)],
-      ['page views/s, logged-in reader', loggedIn.toFixed(0)],
-      ['ratio logged-in / anonymous (session, user and bridge reads together)', (loggedIn / anonymous).toFixed(2)],
-      ['platform calls during logged-in page views', String(platformCallsDuringPages)],
-      ['platform logins/s, cached token', cached.toFixed(0)],
-      ['platform logins/s, a token per call', uncached.toFixed(0)],
-      ['ratio cached / token per call', (cached / uncached).toFixed(2)],
-      ['token calls for 1,000 concurrent logins on a cold cache', String(burstTokenCalls)],
+    const [bareV, anonymousV, onV, offV] = variants.map((v) => v.figures) as [VariantFigures, VariantFigures, VariantFigures, VariantFigures];
+    const ratios = [
+      { name: 'logged-in / bare', ...ratioOf(onV, bareV), goal: 0.5 },
+      { name: 'anonymous / bare', ...ratioOf(anonymousV, bareV), goal: 0.75 },
+      { name: 'bridge on / off', ...ratioOf(onV, offV), goal: 0.98 },
+      { name: 'logged-in / anonymous', ...ratioOf(onV, anonymousV), goal: undefined },
     ];
-    const width = Math.max(...rows.map(([label]) => label.length));
-    process.stdout.write(`\nvf-login-bridge benchmarks (${DURATION_S} s per load run, node ${process.version})\n\n`);
-    for (const [label, value] of rows) process.stdout.write(`${label.padEnd(width)}  ${value}\n`);
+    const figures: Figure[] = [
+      ...ratios.map((r) => ({
+        name: r.name,
+        value: `${formatSpread(r.spread, 2)}; rounds ${r.rounds.map((n) => n.toFixed(2)).join(' ')}`,
+        goal: r.goal === undefined ? '' : `>= ${r.goal.toFixed(2)}`,
+        met: r.goal === undefined ? undefined : r.spread.median >= r.goal,
+      })),
+      { name: 'SQL statements per logged-in view', value: statementsPerView.toFixed(3), goal: '<= 1', met: statementsPerView <= 1 },
+      { name: 'SQL writes per logged-in view', value: writesPerView.toFixed(4), goal: '0 (at most one a minute per reader)', met: writesPerView < 0.01 },
+      { name: 'session writes per anonymous GET /login', value: sessionWritesPerForm.toFixed(3), goal: '0', met: sessionWritesPerForm === 0 },
+      { name: 'platform calls per page view', value: platformCallsPerView.toFixed(4), goal: '0', met: platformCallsPerView === 0 },
+      { name: 'token calls for 1,000 cold concurrent logins', value: String(burstTokenCalls), goal: '1', met: burstTokenCalls === 1 },
+      {
+        name: 'login latency minus argon2id verify, median ms',
+        value: `${(logins.median - verify.median).toFixed(2)} (login ${formatSpread(logins, 1)}, verify ${formatSpread(verify, 1)})`,
+        goal: '<= 2',
+        met: logins.median - verify.median <= 2,
+      },
+      {
+        name: `logged-in p99 at 80% of peak (${Math.round(peak * 0.8)} req/s), ms`,
+        value: `p99 ${steady.latency.p99.toFixed(2)}, p50 ${steady.latency.p50.toFixed(2)}`,
+        goal: '<= 3x p50',
+        met: steady.latency.p99 <= 3 * Math.max(steady.latency.p50, 1),
+      },
+    ];
+
+    const lines = [
+      `# Bench results`,
+      '',
+      `${os.cpus().length} cores (${os.cpus()[0]?.model ?? 'unknown'}), node ${process.version}, load average at the end ${os.loadavg().map((n) => n.toFixed(2)).join(' ')}; ` +
+        `${rounds} interleaved rounds of ${seconds} s, ${CONNECTIONS} connections; medians with (min-max).`,
+      '',
+      ...figureTable(figures),
+      '',
+      ...variantTable(variants.map((v) => v.figures)),
+      '',
+      '![latency percentiles per variant](latency.svg)',
+      '',
+    ];
+    fs.mkdirSync(out, { recursive: true });
+    fs.writeFileSync(path.join(out, 'results.md'), lines.join('\n'));
+    fs.writeFileSync(path.join(out, 'latency.svg'), latencyChart(variants.map((v) => v.figures)));
+    process.stdout.write(`\n${lines.slice(4, -2).join('\n')}\n\nwritten to ${path.join(out, 'results.md')} and latency.svg\n`);
+    const missed = figures.filter((f) => f.met === false);
+    if (args.check && missed.length > 0) {
+      process.stderr.write(`${missed.length} figure(s) missed their goal: ${missed.map((f) => f.name).join('; ')}\n`);
+      process.exitCode = 1;
+    }
   } finally {
-    server.closeAllConnections();
-    await new Promise((resolve) => server.close(resolve));
-    await site.close();
-    await emulator.close();
+    await Promise.all(started.map((child) => child.stop()));
     fs.rmSync(dir, { recursive: true, force: true });
   }
-}
-
-async function registerReader(base: string): Promise<string> {
-  const form = await fetch(`${base}/register`);
-  const cookie = (form.headers.get('set-cookie') ?? '').split(';')[0]!;
-  const csrf = /name="_csrf" value="([^"]+)"/.exec(await form.text())?.[1] ?? '';
-  const res = await fetch(`${base}/register`, {
-    method: 'POST',
-    redirect: 'manual',
-    headers: { cookie, 'content-type': 'application/x-www-form-urlencoded' },
-    body: new URLSearchParams({ _csrf: csrf, email: 'bench@example.com', name: 'Bench Reader', password: 'bench password 123' }),
-  });
-  if (res.status !== 303) throw new Error(`registration failed: ${res.status}`);
-  return (res.headers.get('set-cookie') ?? '').split(';')[0]!;
-}
-
-async function load(url: string, headers: Record<string, string>): Promise<number> {
-  const result = await autocannon({ url, headers, connections: 10, duration: DURATION_S });
-  if (result.non2xx > 0 || result.errors > 0) throw new Error(`load run had ${result.non2xx} non-2xx and ${result.errors} errors`);
-  return result.requests.average;
-}
-
-/** Sequential platform logins for a fixed time; with `fresh`, the token is dropped before each. */
-async function timeLogins(baseUrl: string, fresh: boolean): Promise<number> {
-  const tokens = createTokenClient({ baseUrl, siteId: SITE_ID, apiKey: API_KEY, clock: systemClock, timeoutMs: 5000 });
-  const accounts = createAccountsClient({ baseUrl, tokens, timeoutMs: 5000 });
-  const until = Date.now() + (DURATION_S * 1000) / 2;
-  let count = 0;
-  while (Date.now() < until) {
-    if (fresh) tokens.invalidate(await tokens.getToken());
-    await accounts.login({ id: `reader-${count % 50}`, name: 'Bench Reader' });
-    count += 1;
-  }
-  return count / (DURATION_S / 2);
 }
 
 main().catch((error: unknown) => {

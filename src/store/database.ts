@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
-import { Kysely, PostgresDialect, SqliteDialect, sql } from 'kysely';
+import { Kysely, PostgresDialect, SqliteDialect, sql, type KyselyConfig } from 'kysely';
 import { withStatementCache } from './statement-cache';
 import { Pool, types as pgTypes } from 'pg';
 import { migrateToLatest } from './migrations';
@@ -29,6 +29,8 @@ export interface OpenDatabaseOptions {
   logger?: Logger | undefined;
   /** how the site's connections are named in pg_stat_activity, unless the URL names them. Default `vf-login-bridge`. */
   applicationName?: string | undefined;
+  /** called with each statement's SQL as it runs (counting, never logging: parameters are not passed) */
+  onQuery?: ((sql: string) => void) | undefined;
 }
 
 /**
@@ -51,7 +53,8 @@ export const POSTGRES_LIMITS = {
  * the rest of the code has a single query path for both.
  */
 export async function openDatabase(url: string, options: OpenDatabaseOptions = {}): Promise<Database> {
-  const { db, raw } = url.startsWith('sqlite:') ? openSqlite(url.slice('sqlite:'.length)) : openPostgres(url, options);
+  const log = options.onQuery ? queryCounter(options.onQuery) : undefined;
+  const { db, raw } = url.startsWith('sqlite:') ? openSqlite(url.slice('sqlite:'.length), log) : openPostgres(url, options, log);
   const dialect = raw.dialect;
   try {
     await migrateToLatest(db as Kysely<unknown>, dialect);
@@ -75,7 +78,7 @@ interface Opened {
   raw: RawClient;
 }
 
-function openSqlite(file: string): Opened {
+function openSqlite(file: string, log: KyselyConfig['log']): Opened {
   // A mistyped path must not quietly become a new, empty database in a new folder: the caller
   // creates the one default folder itself, any other must exist already.
   const folder = path.dirname(path.resolve(file));
@@ -88,11 +91,11 @@ function openSqlite(file: string): Opened {
   sqlite.pragma('synchronous = NORMAL');
   sqlite.pragma('busy_timeout = 5000');
   sqlite.pragma('foreign_keys = ON');
-  const db = new Kysely<DatabaseSchema>({ dialect: new SqliteDialect({ database: withStatementCache(sqlite) }) });
+  const db = new Kysely<DatabaseSchema>({ dialect: new SqliteDialect({ database: withStatementCache(sqlite) }), ...(log ? { log } : {}) });
   return { db, raw: { dialect: 'sqlite', client: sqlite } };
 }
 
-function openPostgres(url: string, options: OpenDatabaseOptions): Opened {
+function openPostgres(url: string, options: OpenDatabaseOptions, log: KyselyConfig['log']): Opened {
   // Times are bigint columns; read them as numbers (ms since the epoch fit in 2^53) for this pool only.
   const pool = new Pool({
     connectionString: url,
@@ -118,6 +121,11 @@ function openPostgres(url: string, options: OpenDatabaseOptions): Opened {
   // it between two statements would otherwise be an unhandled 'error' event. The statement under
   // way fails by itself, and the pool discards the connection when it comes back.
   pool.on('connect', (client) => client.on('error', dropped));
-  const db = new Kysely<DatabaseSchema>({ dialect: new PostgresDialect({ pool }) });
+  const db = new Kysely<DatabaseSchema>({ dialect: new PostgresDialect({ pool }), ...(log ? { log } : {}) });
   return { db, raw: { dialect: 'postgres', client: pool } };
+}
+
+/** Kysely's log hook, reduced to the statement's text: migrations' statements included. */
+function queryCounter(onQuery: (sql: string) => void): KyselyConfig['log'] {
+  return (event) => onQuery(event.query.sql);
 }
