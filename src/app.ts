@@ -1,9 +1,7 @@
-import { randomUUID } from 'node:crypto';
 import path from 'node:path';
 import express, { type Express, type Request, type Response } from 'express';
 import session from 'express-session';
 import helmet from 'helmet';
-import { pinoHttp } from 'pino-http';
 import type { Registry } from 'prom-client';
 import type { Clock } from './clock';
 import type { Logger } from './logger';
@@ -14,6 +12,7 @@ import type { RateLimits } from './auth/rate-limits';
 import type { PasswordHasher } from './auth/passwords';
 import { createUserStore, type User } from './auth/user-store';
 import { createPassport } from './auth/passport';
+import { readReader } from './store/reader-snapshot';
 import { createHostSessions } from './auth/host-session';
 import { createLoginGuard } from './auth/login-limits';
 import { createAuthRoutes } from './auth/routes';
@@ -32,6 +31,7 @@ import { createPageRoutes } from './web/routes';
 import { createHealthRoutes, type PlatformReadiness } from './web/health';
 import { createErrorHandler, notFound } from './web/error-handler';
 import { onlyKnownMethods } from './web/methods';
+import { requestLog } from './web/request-log';
 import { formBody, jsonBody } from './web/body-parsers';
 import { createHookRoutes } from './hooks';
 import { createPlatformAdminRoutes, type PlatformAdminDeps } from './web/platform-admin';
@@ -74,7 +74,7 @@ export function createApp(deps: AppDeps): Express {
   const app = express();
   const render = createRenderer();
   const users = createUserStore(database.db, clock);
-  const passport = createPassport(users, deps.passwords);
+  const passport = createPassport(users, deps.passwords, (sid, userId) => readReader(database.db, sid, userId));
   const cookies = cookieNamesFor(settings.trustProxy);
   const hostSessions = createHostSessions({
     bridge: platform.bridge,
@@ -92,20 +92,8 @@ export function createApp(deps: AppDeps): Express {
   app.set('trust proxy', settings.trustProxy ? 1 : false);
   app.set('query parser', 'simple');
 
-  // 1. Every request gets an id and one log line; secrets are redacted by the logger.
-  app.use(
-    pinoHttp({
-      logger,
-      genReqId: (_req, res) => {
-        const id = randomUUID();
-        res.setHeader('X-Request-Id', id);
-        return id;
-      },
-      customLogLevel: (_req, res, err) => (err || res.statusCode >= 500 ? 'error' : res.statusCode >= 400 ? 'warn' : 'info'),
-      customProps: (_req, res) => (res.locals?.errorCode ? { code: res.locals.errorCode } : {}),
-      quietReqLogger: true,
-    }),
-  );
+  // 1. Every request gets an id and, when its level is on, one log line with secrets redacted.
+  app.use(requestLog(logger));
 
   // 2. Headers: a strict CSP with no inline script; the platform's origin may load its embed.
   app.use(
@@ -156,7 +144,8 @@ export function createApp(deps: AppDeps): Express {
       secret: settings.sessionSecret,
       resave: false,
       saveUninitialized: false,
-      rolling: true,
+      // Rolling, but only when the expiry moves by a minute or more (src/auth/session-lifetime.ts).
+      rolling: false,
       cookie: { httpOnly: true, sameSite: 'lax', secure: cookies.secure, path: '/', maxAge: settings.sessionIdleMs },
     }),
   );

@@ -35,6 +35,8 @@ export interface BackgroundJobDeps {
   db: Kysely<DatabaseSchema>;
   bridge: Bridge;
   hostSessionExists(sid: string): Promise<boolean>;
+  /** expired rate-limit counters, pruned with the bridge rows */
+  pruneRateLimits?: (() => Promise<void>) | undefined;
   schedule?: Partial<JobSchedule> | undefined;
 }
 
@@ -59,7 +61,10 @@ export function createBackgroundJobs(deps: BackgroundJobDeps): BackgroundJobs {
       return true;
     }
     if (!(await claimJobLease(db, name, holder, clock.now(), periodOf(name)))) return false;
-    if (name === 'prune') await bridge.pruneSessions();
+    if (name === 'prune') {
+      await bridge.pruneSessions();
+      await deps.pruneRateLimits?.();
+    }
     else await bridge.reconcile(deps.hostSessionExists);
     return true;
   }

@@ -1,4 +1,6 @@
+import type { Request } from 'express';
 import { Passport } from 'passport';
+import { attachSnapshot, attachedSnapshot, type ReaderSnapshot } from '../store/reader-snapshot';
 import { Strategy as LocalStrategy } from 'passport-local';
 import type { PasswordHasher } from './passwords';
 import type { User, UserStore } from './user-store';
@@ -17,8 +19,15 @@ declare global {
 /** The one answer for a wrong password and an unknown email: nothing tells which it was. */
 export const INVALID_CREDENTIALS_MESSAGE = 'Wrong email or password.';
 
-/** A Passport instance of this app's own: never the shared default singleton. */
-export function createPassport(users: UserStore, passwords: PasswordHasher): InstanceType<typeof Passport> {
+/**
+ * A Passport instance of this app's own: never the shared default singleton. `readReader` reads a
+ * user with the bridge row of one host session, in one statement.
+ */
+export function createPassport(
+  users: UserStore,
+  passwords: PasswordHasher,
+  readReader: (sid: string, userId: number) => Promise<ReaderSnapshot>,
+): InstanceType<typeof Passport> {
   const passport = new Passport();
 
   passport.use(
@@ -27,10 +36,16 @@ export function createPassport(users: UserStore, passwords: PasswordHasher): Ins
     }),
   );
   passport.serializeUser((user, done) => done(null, user.id));
-  passport.deserializeUser((id: unknown, done) => {
+  // A user that no longer exists simply ends up logged out.
+  passport.deserializeUser((req: Request, id: unknown, done: (err: unknown, user?: User | false) => void) => {
     if (typeof id !== 'number') return done(null, false);
-    // A user that no longer exists simply ends up logged out.
-    users.findById(id).then((user) => done(null, user ?? false), done);
+    // The session store may have read the reader with the session already (src/store/reader-snapshot.ts).
+    const known = attachedSnapshot(req);
+    if (known && known.sid === req.sessionID && known.sessionUserId === id) return done(null, known.user ?? false);
+    readReader(req.sessionID, id).then((snapshot) => {
+      attachSnapshot(req, snapshot);
+      done(null, snapshot.user ?? false);
+    }, done);
   });
   return passport;
 }

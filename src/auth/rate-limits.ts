@@ -25,6 +25,12 @@ export interface RateLimits {
   readonly registerPerIp: RateLimiterAbstract;
   readonly accountChangesPerUser: RateLimiterAbstract;
   readonly accountChangesPerIp: RateLimiterAbstract;
+  /**
+   * Deletes counters that expired over an hour ago, from a SQL store (Redis expires its own keys).
+   * The prune job calls it, on one instance per period (src/background-jobs.ts): the library's own
+   * timer would go on firing into a closed database after the site closes.
+   */
+  prune(): Promise<void>;
 }
 
 const FIFTEEN_MINUTES = 15 * 60;
@@ -57,7 +63,18 @@ export async function createRateLimits(
     make('account_user', limits.accountChangesPerUser ?? 10, ONE_HOUR),
     make('account_ip', limits.accountChangesPerIp ?? 30, ONE_HOUR),
   ]);
-  return { loginPerAccountClient, loginPerAccount, loginPerIp, loginCeiling, registerPerIp, accountChangesPerUser, accountChangesPerIp };
+  const all = [loginPerAccountClient, loginPerAccount, loginPerIp, loginCeiling, registerPerIp, accountChangesPerUser, accountChangesPerIp];
+  const prune = async () => {
+    if (store.redis) return;
+    const hourAgo = Date.now() - ONE_HOUR * 1000;
+    for (const limiter of all) await (limiter as unknown as SqlLimiter).clearExpired(hourAgo);
+  };
+  return { loginPerAccountClient, loginPerAccount, loginPerIp, loginCeiling, registerPerIp, accountChangesPerUser, accountChangesPerIp, prune };
+}
+
+/** What RateLimiterSQLite and RateLimiterPostgres have and their typings leave out. */
+interface SqlLimiter {
+  clearExpired(olderThanMs: number): Promise<void>;
 }
 
 function createLimiter(
@@ -70,9 +87,9 @@ function createLimiter(
   // The SQL stores create their table asynchronously; the callback says when it is there.
   return new Promise((resolve, reject) => {
     const done = (err?: unknown) => (err ? reject(err) : resolve(limiter));
-    // The typings lag the library: `clearExpiredByTimeout` (an unref'd hourly prune) and
-    // `storeType: 'better-sqlite3'` are documented options that IRateLimiterStoreOptions lacks.
-    const base = { ...opts, storeClient: store.raw.client, clearExpiredByTimeout: true } as IRateLimiterStoreOptions;
+    // The typings lag the library: `storeType: 'better-sqlite3'` is a documented option that
+    // IRateLimiterStoreOptions lacks. Expired counters go in RateLimits.prune(), not on the library's timer.
+    const base = { ...opts, storeClient: store.raw.client, clearExpiredByTimeout: false } as IRateLimiterStoreOptions;
     const limiter: RateLimiterAbstract =
       store.raw.dialect === 'sqlite'
         ? new RateLimiterSQLite({ ...base, storeType: 'better-sqlite3' } as IRateLimiterStoreOptions, done)

@@ -17,8 +17,12 @@ export interface HostUser {
 export interface Bridge {
   /** After the host login (session id already regenerated). Never throws for platform failures: returns null and schedules a retry on a later page view. */
   onLogin(hostSessionId: string, user: HostUser): Promise<PlatformSession | null>;
-  /** Every page view of a logged-in reader. Steady state: one indexed read, no platform call. Never throws for platform failures. */
-  platformSessionFor(hostSessionId: string, user: HostUser): Promise<PlatformSession | null>;
+  /**
+   * Every page view of a logged-in reader. Steady state: one indexed read, no platform call. Never
+   * throws for platform failures. `known` is this host session's row as the caller has just read
+   * it (null: it has none), which saves the read.
+   */
+  platformSessionFor(hostSessionId: string, user: HostUser, known?: { row: BridgeSessionRow | null }): Promise<PlatformSession | null>;
   /** Name/email changed: a platform login with the new details; the old platform session is logged out. */
   onProfileChange(hostSessionId: string, user: HostUser): Promise<PlatformSession | null>;
   /** Host logout: the platform logout is queued durably, then delivered at once when the platform answers. */
@@ -84,6 +88,8 @@ export interface BridgeDeps {
 }
 
 type SessionRow = Selectable<BridgeSessionsTable>;
+/** A row of `bridge_sessions`, as a caller that read it already hands it in. */
+export type BridgeSessionRow = SessionRow;
 type Db = Kysely<DatabaseSchema> | Transaction<DatabaseSchema>;
 
 interface LoginOutcome {
@@ -419,9 +425,9 @@ export function createBridge(deps: BridgeDeps): Bridge {
       return (await joinLogin(hostSessionId, () => loginToPlatform(hostSessionId, user, 'login'))).platform;
     },
 
-    async platformSessionFor(hostSessionId, user) {
+    async platformSessionFor(hostSessionId, user, known) {
       checkUser(user);
-      const row = await readRow(hostSessionId);
+      const row = known ? (known.row ?? undefined) : await readRow(hostSessionId);
       const now = clock.now();
       if (row?.ended_at != null) return null;
       if (row && row.host_user_id === user.id) {

@@ -93,6 +93,12 @@ function migrations(dialect: Dialect): Record<string, Migration> {
           .execute();
       },
     },
+    '005_sessions_user_id': {
+      async up(db: Kysely<unknown>) {
+        // A page view reads the session, its reader and its bridge row in one statement (docs/architecture.md#a-page-view).
+        await db.schema.alterTable('sessions').addColumn('user_id', 'integer').execute();
+      },
+    },
   };
 }
 

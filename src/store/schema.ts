@@ -14,6 +14,8 @@ export interface SessionsTable {
   sid: string;
   sess: string;
   expires_at: number;
+  /** the logged-in user the session names: a page view joins it with its reader in one read */
+  user_id: number | null;
 }
 
 /** One row per logged-in host session: the bridge's index of platform sessions by host user. */

@@ -1,6 +1,8 @@
 import session from 'express-session';
 import type { Kysely } from 'kysely';
+import type { Request } from 'express';
 import type { Clock } from '../clock';
+import { attachSnapshot, attachedSnapshot, readSessionWithReader } from './reader-snapshot';
 import type { DatabaseSchema } from './schema';
 
 type Callback = (err?: unknown) => void;
@@ -8,7 +10,8 @@ type Callback = (err?: unknown) => void;
 /**
  * express-session Store over the `sessions` table, through Kysely: the same code keeps
  * sessions in SQLite (the default) and PostgreSQL. Expired rows are never returned and are
- * pruned on a timer that does not keep the process alive.
+ * pruned on a timer that does not keep the process alive. It has no `touch`: the site moves a
+ * session's expiry by saving it, and only when it moves by a minute (src/auth/session-lifetime.ts).
  */
 export class DatabaseSessionStore extends session.Store {
   private readonly pruneTimer: NodeJS.Timeout;
@@ -24,39 +27,32 @@ export class DatabaseSessionStore extends session.Store {
     this.pruneTimer.unref();
   }
 
+  /** The session, its reader and its bridge row in one statement; the last two ride along unsaved. */
   override get(sid: string, callback: (err: unknown, session?: session.SessionData | null) => void): void {
-    this.db
-      .selectFrom('sessions')
-      .select('sess')
-      .where('sid', '=', sid)
-      .where('expires_at', '>', this.clock.now())
-      .executeTakeFirst()
-      .then((row) => callback(null, row ? (JSON.parse(row.sess) as session.SessionData) : null), callback);
+    readSessionWithReader(this.db, sid, this.clock.now()).then((found) => {
+      if (!found) return callback(null, null);
+      const data = JSON.parse(found.sess) as session.SessionData;
+      attachSnapshot(data, found.snapshot);
+      callback(null, data);
+    }, callback);
+  }
+
+  /** express-session builds the request's session from what get() gave: the snapshot moves to the request. */
+  override createSession(req: Request, data: session.SessionData): session.Session & session.SessionData {
+    const snapshot = attachedSnapshot(data);
+    if (snapshot) attachSnapshot(req, snapshot);
+    return super.createSession(req, data);
   }
 
   override set(sid: string, data: session.SessionData, callback?: Callback): void {
     const sess = JSON.stringify(data);
     const expires_at = this.expiryOf(data);
+    const user = (data as { passport?: { user?: unknown } }).passport?.user;
+    const user_id = typeof user === 'number' ? user : null;
     this.db
       .insertInto('sessions')
-      .values({ sid, sess, expires_at })
-      .onConflict((oc) => oc.column('sid').doUpdateSet({ sess, expires_at }))
-      .execute()
-      .then(() => callback?.(), (err: unknown) => callback?.(err));
-  }
-
-  /**
-   * A rolling session is touched by every request. Moving its expiry by less than a minute (or a
-   * hundredth of its lifetime) is not worth a write, so such a touch matches no row.
-   */
-  override touch(sid: string, data: session.SessionData, callback?: Callback): void {
-    const expires_at = this.expiryOf(data);
-    const resolution = Math.min(60_000, this.defaultTtlMs / 100);
-    this.db
-      .updateTable('sessions')
-      .set({ expires_at })
-      .where('sid', '=', sid)
-      .where('expires_at', '<', expires_at - resolution)
+      .values({ sid, sess, expires_at, user_id })
+      .onConflict((oc) => oc.column('sid').doUpdateSet({ sess, expires_at, user_id }))
       .execute()
       .then(() => callback?.(), (err: unknown) => callback?.(err));
   }

@@ -74,7 +74,7 @@ export async function openRedisSessionStore(url: string, ttlMs: number, keyPrefi
     withDeadline(work, REDIS_COMMAND_TIMEOUT_MS, () => new SessionStoreUnavailableError()).catch((error: unknown) => {
       throw error instanceof SessionStoreUnavailableError ? error : new SessionStoreUnavailableError(error);
     });
-  const store = guardStore(new RedisStore({ client, prefix: `${keyPrefix}sess:`, ttl: Math.ceil(ttlMs / 1000) }), bounded);
+  const store = guardStore(new RedisStore({ client, prefix: `${keyPrefix}sess:`, ttl: Math.ceil(ttlMs / 1000), disableTouch: true }), bounded);
   return {
     store,
     kind: 'redis',
@@ -108,10 +108,11 @@ type Callback = (err?: unknown, value?: unknown) => void;
 
 /**
  * Every call into the store goes through `bound`, which bounds its wait and turns its failures
- * into the typed errors the error handler answers with a 503.
+ * into the typed errors the error handler answers with a 503. No store is touched: the site moves
+ * expiries by saving, and only when they move by a minute (src/auth/session-lifetime.ts).
  */
 function guardStore<S extends session.Store>(store: S, bound: <T>(work: Promise<T>) => Promise<T>): S {
-  for (const method of ['get', 'set', 'destroy', 'touch'] as const) {
+  for (const method of ['get', 'set', 'destroy'] as const) {
     const original = store[method]?.bind(store) as ((...args: unknown[]) => void) | undefined;
     if (!original) continue;
     (store as unknown as Record<string, unknown>)[method] = (...args: unknown[]) => {

@@ -1,6 +1,7 @@
 import type { RequestHandler } from 'express';
 import type { Bridge, PlatformSession } from '../platform';
 import { toHostUser } from '../auth/host-session';
+import { attachedSnapshot } from '../store/reader-snapshot';
 
 /** What the embed tag on every page carries (docs/platform-protocol.md#embed-tag). */
 export interface EmbedTag {
@@ -14,12 +15,19 @@ export function embedTagFor(src: string, platform: PlatformSession | null): Embe
 }
 
 /**
- * Loads the reader's platform session for a page. In steady state this is one indexed read and
- * no platform call; the bridge alone decides when a re-login is due.
+ * Loads the reader's platform session for a page. In steady state this reads nothing more (the
+ * bridge row came with the session) and calls no platform; the bridge alone decides when a
+ * re-login is due.
  */
 export function platformForPages(bridge: Bridge, embedSrc: string): RequestHandler {
   return async (req, res, next) => {
-    const platform = req.user ? await bridge.platformSessionFor(req.sessionID, toHostUser(req.user)) : null;
+    let platform: PlatformSession | null = null;
+    if (req.user) {
+      // The bridge row read with the session, when it was (src/store/reader-snapshot.ts): no second read.
+      const known = attachedSnapshot(req);
+      const row = known?.sid === req.sessionID ? { row: known.bridgeRow } : undefined;
+      platform = await bridge.platformSessionFor(req.sessionID, toHostUser(req.user), row);
+    }
     res.locals.platform = platform;
     res.locals.embed = embedTagFor(embedSrc, platform);
     next();

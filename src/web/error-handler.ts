@@ -67,7 +67,7 @@ export function createErrorHandler(render: Render): ErrorRequestHandler {
 
 declare module 'http' {
   interface ServerResponse {
-    /** read by pino-http: the error to log with the request line */
+    /** the error to log with the request line (src/web/request-log.ts) */
     err?: Error;
   }
 }

@@ -39,3 +39,36 @@ describe('rate limits', () => {
     expect(last).toBe(429);
   });
 });
+
+describe('expired rate-limit counters', () => {
+  it('are deleted by the prune job (the limiter runs no timer of its own that could outlive the site)', async () => {
+    const site = await startTestSite();
+    const counters = async () =>
+      Number(
+        (
+          (await site.site.database.db
+            .selectFrom('rate_limits_login_ip' as never)
+            .select((eb) => eb.fn.countAll().as('n'))
+            .executeTakeFirstOrThrow()) as { n: unknown }
+        ).n,
+      );
+    try {
+      const { email } = await register(site.agent());
+      expect((await login(site.agent(), email, 'wrong password!')).status).toBe(401);
+      const sql = !site.stores.redis;
+      if (sql) expect(await counters()).toBeGreaterThan(0);
+      // Counters are dated with Date itself; the job's lease with the site's clock. Both move two hours.
+      const realNow = Date.now;
+      Date.now = () => realNow() + 2 * 60 * 60_000;
+      try {
+        site.clock.advance(2 * 60 * 60_000);
+        expect(await site.site.jobs.run('prune')).toBe(true);
+      } finally {
+        Date.now = realNow;
+      }
+      if (sql) expect(await counters()).toBe(0);
+    } finally {
+      await site.close();
+    }
+  });
+});

@@ -1,0 +1,107 @@
+import type { Kysely, Selectable } from 'kysely';
+import type { BridgeSessionsTable, DatabaseSchema } from './schema';
+
+/**
+ * What a logged-in page view needs besides the session itself, read in the same statement as the
+ * session where sessions live in the database, or in one statement after it where they live in
+ * Redis (docs/architecture.md#a-page-view). Read afresh on every request, never cached: a logout
+ * or an account change on any instance shows on the next view.
+ */
+export interface ReaderSnapshot {
+  /** the host session the rows were read for */
+  sid: string;
+  /** the user id the session row names (null: a row from before sessions carried it) */
+  sessionUserId: number | null;
+  /** that user as the users table has it now; null: no such user */
+  user: { id: number; email: string; name: string } | null;
+  /** this host session's bridge row; null: it has none */
+  bridgeRow: Selectable<BridgeSessionsTable> | null;
+}
+
+/** The joined columns, named so no two tables' columns collide. */
+const USER_COLUMNS = ['u.id as user_id_found', 'u.email as user_email', 'u.name as user_name'] as const;
+const BRIDGE_COLUMNS = [
+  'b.host_sid as bridge_host_sid',
+  'b.host_user_id as bridge_host_user_id',
+  'b.platform_user_id as bridge_platform_user_id',
+  'b.platform_session as bridge_platform_session',
+  'b.last_activity_at as bridge_last_activity_at',
+  'b.retry_at as bridge_retry_at',
+  'b.failed_attempts as bridge_failed_attempts',
+  'b.ended_at as bridge_ended_at',
+] as const;
+
+interface JoinedColumns {
+  user_id_found: number | null;
+  user_email: string | null;
+  user_name: string | null;
+  bridge_host_sid: string | null;
+  bridge_host_user_id: string | null;
+  bridge_platform_user_id: string | null;
+  bridge_platform_session: string | null;
+  bridge_last_activity_at: number | null;
+  bridge_retry_at: number | null;
+  bridge_failed_attempts: number | null;
+  bridge_ended_at: number | null;
+}
+
+function snapshotOf(sid: string, sessionUserId: number | null, row: JoinedColumns | undefined): ReaderSnapshot {
+  const user = row && row.user_id_found !== null ? { id: row.user_id_found, email: row.user_email!, name: row.user_name! } : null;
+  const bridgeRow =
+    row && row.bridge_host_sid !== null
+      ? {
+          host_sid: row.bridge_host_sid,
+          host_user_id: row.bridge_host_user_id!,
+          platform_user_id: row.bridge_platform_user_id,
+          platform_session: row.bridge_platform_session,
+          last_activity_at: row.bridge_last_activity_at!,
+          retry_at: row.bridge_retry_at,
+          failed_attempts: row.bridge_failed_attempts!,
+          ended_at: row.bridge_ended_at,
+        }
+      : null;
+  return { sid, sessionUserId, user, bridgeRow };
+}
+
+/**
+ * A session row with its reader and bridge row, in one statement: the database session store's
+ * read. Undefined when the session does not exist or has expired.
+ */
+export async function readSessionWithReader(
+  db: Kysely<DatabaseSchema>,
+  sid: string,
+  now: number,
+): Promise<{ sess: string; snapshot: ReaderSnapshot } | undefined> {
+  const row = await db
+    .selectFrom('sessions as s')
+    .leftJoin('users as u', 'u.id', 's.user_id')
+    .leftJoin('bridge_sessions as b', 'b.host_sid', 's.sid')
+    .select(['s.sess', 's.user_id', ...USER_COLUMNS, ...BRIDGE_COLUMNS])
+    .where('s.sid', '=', sid)
+    .where('s.expires_at', '>', now)
+    .executeTakeFirst();
+  return row && { sess: row.sess, snapshot: snapshotOf(sid, row.user_id, row) };
+}
+
+/** A reader and the bridge row of one host session, in one statement: for sessions kept elsewhere (Redis). */
+export async function readReader(db: Kysely<DatabaseSchema>, sid: string, userId: number): Promise<ReaderSnapshot> {
+  const row = await db
+    .selectFrom('users as u')
+    .leftJoin('bridge_sessions as b', (join) => join.on('b.host_sid', '=', sid))
+    .select([...USER_COLUMNS, ...BRIDGE_COLUMNS])
+    .where('u.id', '=', userId)
+    .executeTakeFirst();
+  return snapshotOf(sid, userId, row);
+}
+
+const SNAPSHOT = Symbol('reader snapshot');
+type Carrier = { [SNAPSHOT]?: ReaderSnapshot };
+
+/** Hangs a snapshot on an object (the session data a store read, then the request) without it being saved or serialised. */
+export function attachSnapshot(carrier: object, snapshot: ReaderSnapshot): void {
+  Object.defineProperty(carrier, SNAPSHOT, { value: snapshot, enumerable: false, configurable: true, writable: true });
+}
+
+export function attachedSnapshot(carrier: object): ReaderSnapshot | undefined {
+  return (carrier as Carrier)[SNAPSHOT];
+}
