@@ -12,14 +12,14 @@ import type { RateLimits } from './auth/rate-limits';
 import type { PasswordHasher } from './auth/passwords';
 import { createUserStore, type User } from './auth/user-store';
 import { createPassport } from './auth/passport';
-import { readReader } from './store/reader-snapshot';
+import { createReaderReads } from './store/reader-snapshot';
 import { createHostSessions } from './auth/host-session';
 import { createLoginGuard } from './auth/login-limits';
 import { createAuthRoutes } from './auth/routes';
 import { createAccountRoutes } from './auth/account-routes';
 import { createPasswordPolicy } from './auth/password-policy';
 import { createTrustedDevices } from './auth/trusted-device';
-import { enforceSessionLifetime } from './auth/session-lifetime';
+import { enforceSessionLifetime, withSessions } from './auth/session-lifetime';
 import { liveHostSessionsOf } from './platform';
 import { cookieNamesFor } from './web/cookies';
 import { noStore } from './web/no-store';
@@ -74,7 +74,8 @@ export function createApp(deps: AppDeps): Express {
   const app = express();
   const render = createRenderer();
   const users = createUserStore(database.db, clock);
-  const passport = createPassport(users, deps.passwords, (sid, userId) => readReader(database.db, sid, userId));
+  const readerReads = createReaderReads(database.db);
+  const passport = createPassport(users, deps.passwords, (sid, userId) => readerReads.reader(sid, userId));
   const cookies = cookieNamesFor(settings.trustProxy);
   const hostSessions = createHostSessions({
     bridge: platform.bridge,
@@ -138,19 +139,22 @@ export function createApp(deps: AppDeps): Express {
   // 5. Sessions: persistent store, HttpOnly, SameSite=Lax, Secure and `__Host-` behind TLS, rolling
   //    idle lifetime under an absolute one; a row only once someone logs in (no token makes one).
   app.use(
-    session({
-      name: cookies.session,
-      store: sessions.store,
-      secret: settings.sessionSecret,
-      resave: false,
-      saveUninitialized: false,
-      // Rolling, but only when the expiry moves by a minute or more (src/auth/session-lifetime.ts).
-      rolling: false,
-      cookie: { httpOnly: true, sameSite: 'lax', secure: cookies.secure, path: '/', maxAge: settings.sessionIdleMs },
-    }),
+    withSessions(cookies.session, [
+      session({
+        name: cookies.session,
+        store: sessions.store,
+        secret: settings.sessionSecret,
+        resave: false,
+        saveUninitialized: false,
+        // Rolling, but only when the expiry moves by a minute or more (src/auth/session-lifetime.ts).
+        rolling: false,
+        cookie: { httpOnly: true, sameSite: 'lax', secure: cookies.secure, path: '/', maxAge: settings.sessionIdleMs },
+      }),
+      // No compat properties for passport 0.4 strategies: this site has none.
+      passport.initialize({ compat: false }),
+      passport.session(),
+    ]),
   );
-  app.use(passport.initialize());
-  app.use(passport.session());
   app.use(enforceSessionLifetime({ clock, idleMs: settings.sessionIdleMs, absoluteMs: settings.sessionAbsoluteMs, hostSessions }));
   app.use(csrf.expose);
   app.use(csrf.protect);

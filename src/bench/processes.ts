@@ -16,7 +16,10 @@ const TICK_MICROS = 1_000_000 / 100; // USER_HZ is 100 on Linux
 
 /** Starts `dist/bench/<script>.js` and waits until it listens; its output goes nowhere, as a real log would go to a file. */
 export function startProcess(script: string, env: Record<string, string>): Promise<BenchProcess> {
+  // BENCH_CPU_PROF=<folder>: each process writes a CPU profile there when it exits (README.md#performance).
+  const profile = process.env['BENCH_CPU_PROF'];
   const child = fork(path.join(__dirname, `${script}.js`), [], {
+    execArgv: profile ? ['--cpu-prof', `--cpu-prof-dir=${profile}`] : [],
     env: { ...process.env, NODE_ENV: 'production', ...env },
     stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
   });

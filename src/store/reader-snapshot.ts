@@ -1,4 +1,5 @@
 import type { Kysely, Selectable } from 'kysely';
+import { compileOnce } from './compiled-query';
 import type { BridgeSessionsTable, DatabaseSchema } from './schema';
 
 /**
@@ -63,35 +64,49 @@ function snapshotOf(sid: string, sessionUserId: number | null, row: JoinedColumn
   return { sid, sessionUserId, user, bridgeRow };
 }
 
-/**
- * A session row with its reader and bridge row, in one statement: the database session store's
- * read. Undefined when the session does not exist or has expired.
- */
-export async function readSessionWithReader(
-  db: Kysely<DatabaseSchema>,
-  sid: string,
-  now: number,
-): Promise<{ sess: string; snapshot: ReaderSnapshot } | undefined> {
-  const row = await db
-    .selectFrom('sessions as s')
-    .leftJoin('users as u', 'u.id', 's.user_id')
-    .leftJoin('bridge_sessions as b', 'b.host_sid', 's.sid')
-    .select(['s.sess', 's.user_id', ...USER_COLUMNS, ...BRIDGE_COLUMNS])
-    .where('s.sid', '=', sid)
-    .where('s.expires_at', '>', now)
-    .executeTakeFirst();
-  return row && { sess: row.sess, snapshot: snapshotOf(sid, row.user_id, row) };
+export interface ReaderReads {
+  /**
+   * A session row with its reader and bridge row, in one statement: the database session store's
+   * read. Undefined when the session does not exist or has expired.
+   */
+  sessionWithReader(sid: string, now: number): Promise<{ sess: string; snapshot: ReaderSnapshot } | undefined>;
+  /** A reader and the bridge row of one host session, in one statement: for sessions kept elsewhere (Redis). */
+  reader(sid: string, userId: number): Promise<ReaderSnapshot>;
 }
 
-/** A reader and the bridge row of one host session, in one statement: for sessions kept elsewhere (Redis). */
-export async function readReader(db: Kysely<DatabaseSchema>, sid: string, userId: number): Promise<ReaderSnapshot> {
-  const row = await db
-    .selectFrom('users as u')
-    .leftJoin('bridge_sessions as b', (join) => join.on('b.host_sid', '=', sid))
-    .select([...USER_COLUMNS, ...BRIDGE_COLUMNS])
-    .where('u.id', '=', userId)
-    .executeTakeFirst();
-  return snapshotOf(sid, userId, row);
+/** The two reads, built and compiled once for this database (src/store/compiled-query.ts). */
+export function createReaderReads(db: Kysely<DatabaseSchema>): ReaderReads {
+  const sessionRow = compileOnce(
+    db as Kysely<never>,
+    (sid: string, now: number) =>
+      db
+        .selectFrom('sessions as s')
+        .leftJoin('users as u', 'u.id', 's.user_id')
+        .leftJoin('bridge_sessions as b', 'b.host_sid', 's.sid')
+        .select(['s.sess', 's.user_id', ...USER_COLUMNS, ...BRIDGE_COLUMNS])
+        .where('s.sid', '=', sid)
+        .where('s.expires_at', '>', now),
+    2,
+  );
+  const readerRow = compileOnce(
+    db as Kysely<never>,
+    (sid: string, userId: number) =>
+      db
+        .selectFrom('users as u')
+        .leftJoin('bridge_sessions as b', (join) => join.on('b.host_sid', '=', sid))
+        .select([...USER_COLUMNS, ...BRIDGE_COLUMNS])
+        .where('u.id', '=', userId),
+    2,
+  );
+  return {
+    async sessionWithReader(sid, now) {
+      const row = await sessionRow(sid, now);
+      return row && { sess: row.sess, snapshot: snapshotOf(sid, row.user_id, row) };
+    },
+    async reader(sid, userId) {
+      return snapshotOf(sid, userId, await readerRow(sid, userId));
+    },
+  };
 }
 
 const SNAPSHOT = Symbol('reader snapshot');

@@ -2,7 +2,7 @@ import session from 'express-session';
 import type { Kysely } from 'kysely';
 import type { Request } from 'express';
 import type { Clock } from '../clock';
-import { attachSnapshot, attachedSnapshot, readSessionWithReader } from './reader-snapshot';
+import { attachSnapshot, attachedSnapshot, createReaderReads, type ReaderReads } from './reader-snapshot';
 import type { DatabaseSchema } from './schema';
 
 type Callback = (err?: unknown) => void;
@@ -15,6 +15,7 @@ type Callback = (err?: unknown) => void;
  */
 export class DatabaseSessionStore extends session.Store {
   private readonly pruneTimer: NodeJS.Timeout;
+  private readonly reads: ReaderReads;
 
   constructor(
     private readonly db: Kysely<DatabaseSchema>,
@@ -23,13 +24,14 @@ export class DatabaseSessionStore extends session.Store {
     pruneEveryMs = 15 * 60_000,
   ) {
     super();
+    this.reads = createReaderReads(db);
     this.pruneTimer = setInterval(() => void this.prune().catch(() => undefined), pruneEveryMs);
     this.pruneTimer.unref();
   }
 
   /** The session, its reader and its bridge row in one statement; the last two ride along unsaved. */
   override get(sid: string, callback: (err: unknown, session?: session.SessionData | null) => void): void {
-    readSessionWithReader(this.db, sid, this.clock.now()).then((found) => {
+    this.reads.sessionWithReader(sid, this.clock.now()).then((found) => {
       if (!found) return callback(null, null);
       const data = JSON.parse(found.sess) as session.SessionData;
       attachSnapshot(data, found.snapshot);
