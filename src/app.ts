@@ -150,8 +150,9 @@ export function createApp(deps: AppDeps): Express {
         rolling: false,
         cookie: { httpOnly: true, sameSite: 'lax', secure: cookies.secure, path: '/', maxAge: settings.sessionIdleMs },
       }),
-      // No compat properties for passport 0.4 strategies: this site has none.
-      passport.initialize({ compat: false }),
+      // passport.initialize() is left out: since passport 0.6 authenticate() (and so session())
+      // sets up req.login and req.logout itself, and initialize() only adds properties for
+      // strategies written for passport 0.4, which this site does not use.
       passport.session(),
     ]),
   );

@@ -17,6 +17,8 @@ export interface LoadResult {
   bad: number;
   /** milliseconds */
   latency: { p50: number; p90: number; p99: number; p999: number; max: number };
+  /** the load generator that ran it */
+  tool: 'wrk' | 'autocannon';
 }
 
 /** One load run from a fresh load-generator process. */

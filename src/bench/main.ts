@@ -83,14 +83,16 @@ async function main(): Promise<void> {
     const before = { site: await siteOn.stats(), platform: await platformStats() };
     let loggedInRequests = 0;
     for (let round = 1; round <= rounds; round += 1) {
-      for (const variant of variants) {
+      // A B C D, then D C B A: whatever the order itself costs falls on every variant alike.
+      const order = round % 2 === 1 ? variants : [...variants].reverse();
+      for (const variant of order) {
         const cpuBefore = variant.server.cpuMicros();
         const result = await runLoad(job(variant));
         const cpuMicrosPerRequest = (variant.server.cpuMicros() - cpuBefore) / result.requests;
         variant.figures.runs.push({ ...result, cpuMicrosPerRequest });
         if (variant === loggedIn) loggedInRequests += result.requests;
       }
-      process.stdout.write(`round ${round}: ${variants.map((v) => `${(v.figures.runs.at(-1)!.requests / seconds).toFixed(0)}`).join(' / ')} req/s\n`);
+      process.stdout.write(`round ${round}: ${variants.map((v) => `${(v.figures.runs.at(-1)!.requests / v.figures.runs.at(-1)!.seconds).toFixed(0)}`).join(' / ')} req/s\n`);
     }
     const after = { site: await siteOn.stats(), platform: await platformStats() };
     // The anonymous runs hit the same site: only the logged-in ones run SQL (anonymous views run none).
@@ -162,11 +164,12 @@ async function main(): Promise<void> {
       },
     ];
 
+    const tools = [...new Set(variants.flatMap((v) => v.figures.runs.map((run) => run.tool)))].join(' and ');
     const lines = [
       `# Bench results`,
       '',
       `${os.cpus().length} cores (${os.cpus()[0]?.model ?? 'unknown'}), node ${process.version}, load average at the end ${os.loadavg().map((n) => n.toFixed(2)).join(' ')}; ` +
-        `${rounds} interleaved rounds of ${seconds} s, ${CONNECTIONS} connections; medians with (min-max).`,
+        `${rounds} interleaved rounds of ${seconds} s, ${CONNECTIONS} connections, load from ${tools} (the 80% run: autocannon); medians with (min-max).`,
       '',
       ...figureTable(figures),
       '',

@@ -3,7 +3,7 @@ import path from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
 import { Kysely, PostgresDialect, SqliteDialect, sql, type KyselyConfig } from 'kysely';
 import { withStatementCache } from './statement-cache';
-import { Pool, types as pgTypes } from 'pg';
+import { Pool, types as pgTypes, type PoolClient } from 'pg';
 import { migrateToLatest } from './migrations';
 import type { DatabaseSchema } from './schema';
 import type { Logger } from '../logger';
@@ -29,6 +29,8 @@ export interface OpenDatabaseOptions {
   logger?: Logger | undefined;
   /** how the site's connections are named in pg_stat_activity, unless the URL names them. Default `vf-login-bridge`. */
   applicationName?: string | undefined;
+  /** how long a query waits for a pooled PostgreSQL connection. Default POSTGRES_LIMITS.connectTimeoutMs */
+  connectionWaitMs?: number | undefined;
   /** called with each statement's SQL as it runs (counting, never logging: parameters are not passed) */
   onQuery?: ((sql: string) => void) | undefined;
 }
@@ -101,7 +103,7 @@ function openPostgres(url: string, options: OpenDatabaseOptions, log: KyselyConf
     connectionString: url,
     ...(new URL(url).searchParams.has('application_name') ? {} : { application_name: options.applicationName ?? 'vf-login-bridge' }),
     max: POSTGRES_LIMITS.poolSize,
-    connectionTimeoutMillis: POSTGRES_LIMITS.connectTimeoutMs,
+    connectionTimeoutMillis: options.connectionWaitMs ?? POSTGRES_LIMITS.connectTimeoutMs,
     statement_timeout: POSTGRES_LIMITS.statementTimeoutMs,
     query_timeout: POSTGRES_LIMITS.queryTimeoutMs,
     idle_in_transaction_session_timeout: POSTGRES_LIMITS.idleInTransactionMs,
@@ -120,7 +122,11 @@ function openPostgres(url: string, options: OpenDatabaseOptions, log: KyselyConf
   // A connection checked out by a query or a transaction has no pool listener; the server ending
   // it between two statements would otherwise be an unhandled 'error' event. The statement under
   // way fails by itself, and the pool discards the connection when it comes back.
-  pool.on('connect', (client) => client.on('error', dropped));
+  const nameFor = statementNames();
+  pool.on('connect', (client) => {
+    client.on('error', dropped);
+    prepareStatements(client, nameFor);
+  });
   const db = new Kysely<DatabaseSchema>({ dialect: new PostgresDialect({ pool }), ...(log ? { log } : {}) });
   return { db, raw: { dialect: 'postgres', client: pool } };
 }
@@ -128,4 +134,31 @@ function openPostgres(url: string, options: OpenDatabaseOptions, log: KyselyConf
 /** Kysely's log hook, reduced to the statement's text: migrations' statements included. */
 function queryCounter(onQuery: (sql: string) => void): KyselyConfig['log'] {
   return (event) => onQuery(event.query.sql);
+}
+
+/**
+ * Names for SQL texts, so PostgreSQL parses and plans each statement once per connection and then
+ * only binds and runs it (a prepared statement), as SQLite's statement cache does
+ * (src/store/statement-cache.ts). The bound keeps `in (...)` lists of every length from naming
+ * statements without end; past it, statements run unnamed, as before.
+ */
+function statementNames(limit = 256): (text: string) => string | undefined {
+  const names = new Map<string, string>();
+  return (text) => {
+    let name = names.get(text);
+    if (name === undefined && names.size < limit) {
+      name = `vfb_${names.size}`;
+      names.set(text, name);
+    }
+    return name;
+  };
+}
+
+/** Kysely's queries (text and values, no callback) run as named statements; anything else as it was. */
+function prepareStatements(client: PoolClient, nameFor: (text: string) => string | undefined): void {
+  const query = client.query.bind(client) as (...args: unknown[]) => unknown;
+  client.query = ((text: unknown, values?: unknown, callback?: unknown) => {
+    const name = typeof text === 'string' && Array.isArray(values) && values.length > 0 && callback === undefined ? nameFor(text) : undefined;
+    return name ? query({ name, text, values }) : query(...[text, values, callback].filter((arg) => arg !== undefined));
+  }) as typeof client.query;
 }

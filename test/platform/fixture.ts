@@ -27,11 +27,11 @@ export interface PlatformFixture {
 
 /** The whole platform side, wired as the site wires it, over the real emulator and a temp SQLite file. */
 export async function startPlatformFixture(
-  settings: { timeoutMs?: number; options?: PlatformOptions; emulator?: Partial<EmulatorOptions>; apiKey?: string } = {},
+  settings: { timeoutMs?: number; options?: PlatformOptions; emulator?: Partial<EmulatorOptions>; apiKey?: string; connectionWaitMs?: number } = {},
 ): Promise<PlatformFixture> {
   // Time stands still unless a test moves it, so retry and expiry times can be asserted exactly.
   const emulator = await startTestEmulator({ clock: createAdjustableClock({ now: () => START_OF_TEST_TIME }), ...settings.emulator });
-  const database = await openTempDatabase();
+  const database = await openTempDatabase({ connectionWaitMs: settings.connectionWaitMs });
   const { logger, lines } = createMemoryLogger('debug');
   const opened: Platform[] = [];
   const build = (registry: Registry) => {
