@@ -12,6 +12,8 @@ export interface Config {
   readonly port: number;
   readonly trustProxy: boolean;
   readonly logLevel: string;
+  /** unset: JSON in production unless stdout is a terminal, pretty otherwise (src/server.ts decides) */
+  readonly logFormat: 'json' | 'pretty' | undefined;
   readonly databaseUrl: string;
   readonly sessionStore: 'sqlite' | 'redis';
   readonly redisUrl: string | undefined;
@@ -98,6 +100,7 @@ const schema = z.object({
   PORT: portNumber.default(3000),
   TRUST_PROXY: z.enum(['true', 'false', '1', '0']).default('false'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  LOG_FORMAT: z.enum(['json', 'pretty']).optional(),
   DATABASE_URL: z
     .string()
     .default(DEFAULT_DATABASE_URL)
@@ -198,6 +201,7 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
     port: e.PORT,
     trustProxy,
     logLevel: e.LOG_LEVEL,
+    logFormat: e.LOG_FORMAT,
     databaseUrl: e.DATABASE_URL,
     sessionStore: e.SESSION_STORE,
     redisUrl: e.REDIS_URL,

@@ -26,7 +26,9 @@ async function main(): Promise<void> {
     throw error;
   }
 
-  const logger = createLogger({ level: config.logLevel });
+  // Readable lines for a person (a terminal, or anywhere outside production); JSON for a log shipper.
+  const pretty = config.logFormat ? config.logFormat === 'pretty' : process.stdout.isTTY === true || config.nodeEnv !== 'production';
+  const logger = createLogger({ level: config.logLevel, pretty });
   for (const warning of config.warnings) logger.warn(warning);
   // The default database's folder is made on first start; any other path's folder must exist.
   if (config.databaseUrl === DEFAULT_DATABASE_URL) fs.mkdirSync('data', { recursive: true });

@@ -47,7 +47,7 @@ export function requestLog(logger: Logger): RequestHandler {
       if (!logger.isLevelEnabled(level)) return;
       const ms = Math.round((performance.now() - started) * 100) / 100;
       const url = redactedTarget(req.originalUrl);
-      const line: Record<string, unknown> = { reqId: id, method: req.method, url, status, ms };
+      const line: Record<string, unknown> = { reqId: id, method: req.method, path: url, status, ms };
       const code: unknown = res.locals?.errorCode;
       if (typeof code === 'string') line.code = code;
       if (!res.writableFinished) line.aborted = true;

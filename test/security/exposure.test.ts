@@ -118,3 +118,17 @@ describe('CSRF for logged-in readers is unchanged', () => {
     expect(res.status).toBe(403);
   });
 });
+
+describe('logs (ASVS 7.1.1)', () => {
+  it('ASVS 7.1.1: secret-looking query values are redacted at any depth; the request line keeps the rest', async () => {
+    const secrets = ['hunter2-in-the-query', 'tok-0123456789', 'nested-pass-42', 'sid-abcdef', 'code-xyz-987', 'sig-in-a-header-key'];
+    const target =
+      `/login?email=ada%40example.com&password=${secrets[0]}&access_token=${secrets[1]}` +
+      `&user%5Bpassword%5D=${secrets[2]}&session.sid=${secrets[3]}&code=${secrets[4]}&X-Hook-Signature=${secrets[5]}`;
+    const from = t.logLines.length;
+    await t.agent().get(target).expect(200);
+    const lines = t.logLines.slice(from).join('\n');
+    expect(lines).toContain('/login?email=ada%40example.com&password=[redacted]');
+    for (const secret of secrets) expect(lines).not.toContain(secret);
+  });
+});
