@@ -145,8 +145,10 @@ async function main(): Promise<void> {
         goal: r.goal === undefined ? '' : `>= ${r.goal.toFixed(2)}`,
         met: r.goal === undefined ? undefined : r.spread.median >= r.goal,
       })),
-      { name: 'SQL statements per logged-in view', value: statementsPerView.toFixed(3), goal: '<= 1', met: statementsPerView <= 1 },
-      { name: 'SQL writes per logged-in view', value: writesPerView.toFixed(4), goal: '0 (at most one a minute per reader)', met: writesPerView < 0.01 },
+      // Averaged over every logged-in run: the once-a-minute roll of the session's expiry and of the
+      // bridge row's activity stamp (a save and an update, by each request in flight at that moment) is in it.
+      { name: 'SQL statements per logged-in view', value: statementsPerView.toFixed(3), goal: '<= 1, plus the once-a-minute roll', met: statementsPerView <= 1.01 },
+      { name: 'SQL writes per logged-in view', value: writesPerView.toFixed(4), goal: '0, but the once-a-minute roll', met: writesPerView < 0.01 },
       { name: 'session writes per anonymous GET /login', value: sessionWritesPerForm.toFixed(3), goal: '0', met: sessionWritesPerForm === 0 },
       { name: 'platform calls per page view', value: platformCallsPerView.toFixed(4), goal: '0', met: platformCallsPerView === 0 },
       { name: 'token calls for 1,000 cold concurrent logins', value: String(burstTokenCalls), goal: '1', met: burstTokenCalls === 1 },

@@ -109,14 +109,16 @@ export function createReaderReads(db: Kysely<DatabaseSchema>): ReaderReads {
   };
 }
 
-const SNAPSHOT = Symbol('reader snapshot');
-type Carrier = { [SNAPSHOT]?: ReaderSnapshot };
+/**
+ * Which object carries which snapshot: first the session data a store read, then the request. Kept
+ * beside them, not in them, so it is never saved, serialised or copied into the session.
+ */
+const carried = new WeakMap<object, ReaderSnapshot>();
 
-/** Hangs a snapshot on an object (the session data a store read, then the request) without it being saved or serialised. */
 export function attachSnapshot(carrier: object, snapshot: ReaderSnapshot): void {
-  Object.defineProperty(carrier, SNAPSHOT, { value: snapshot, enumerable: false, configurable: true, writable: true });
+  carried.set(carrier, snapshot);
 }
 
 export function attachedSnapshot(carrier: object): ReaderSnapshot | undefined {
-  return (carrier as Carrier)[SNAPSHOT];
+  return carried.get(carrier);
 }
