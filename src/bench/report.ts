@@ -53,7 +53,7 @@ export function latencyChart(variants: readonly VariantFigures[]): string {
   ] as const;
   const series = variants.map((variant) => percentiles.map(([, pick]) => spreadOf(variant.runs.map(pick)).median));
   const top = Math.max(1, ...series.flat()) * 1.1;
-  const [width, height, left, bottom, right, topPad] = [640, 360, 56, 40, 180, 20];
+  const [width, height, left, bottom, right, topPad] = [760, 360, 56, 40, 290, 20];
   const x = (i: number) => left + (i * (width - left - right)) / (percentiles.length - 1);
   const y = (ms: number) => height - bottom - (ms / top) * (height - bottom - topPad);
   const ticks = Array.from({ length: 5 }, (_, i) => (top * i) / 4);
