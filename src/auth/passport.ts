@@ -1,7 +1,7 @@
 import type { Request } from 'express';
 import { Passport } from 'passport';
-import { attachSnapshot, attachedSnapshot, type ReaderSnapshot } from '../store/reader-snapshot';
 import { Strategy as LocalStrategy } from 'passport-local';
+import { attachSnapshot, snapshotFor, type ReaderSnapshot } from '../store/reader-snapshot';
 import type { PasswordHasher } from './passwords';
 import type { User, UserStore } from './user-store';
 
@@ -40,8 +40,8 @@ export function createPassport(
   passport.deserializeUser((req: Request, id: unknown, done: (err: unknown, user?: User | false) => void) => {
     if (typeof id !== 'number') return done(null, false);
     // The session store may have read the reader with the session already (src/store/reader-snapshot.ts).
-    const known = attachedSnapshot(req);
-    if (known && known.sid === req.sessionID && known.sessionUserId === id) return done(null, known.user ?? false);
+    const known = snapshotFor(req);
+    if (known?.sessionUserId === id) return done(null, known.user ?? false);
     readReader(req.sessionID, id).then((snapshot) => {
       attachSnapshot(req, snapshot);
       done(null, snapshot.user ?? false);

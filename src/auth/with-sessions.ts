@@ -1,7 +1,6 @@
-import type { RequestHandler } from 'express';
+import { Router, type RequestHandler } from 'express';
 import { readCookie } from '../web/cookies';
-
-const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
+import { isSafeMethod } from '../web/methods';
 
 /**
  * Runs the session middleware (express-session, then passport's) only where a session can matter:
@@ -10,15 +9,9 @@ const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
  * skips them and is simply anonymous (docs/architecture.md#a-page-view).
  */
 export function withSessions(cookieName: string, middleware: readonly RequestHandler[]): RequestHandler {
+  const sessions = Router().use(...middleware);
   return (req, res, next) => {
-    if (SAFE_METHODS.has(req.method) && readCookie(req, cookieName) === undefined) return next();
-    let at = 0;
-    const step = (error?: unknown): void => {
-      if (error !== undefined && error !== null) return next(error);
-      const handler = middleware[at++];
-      if (!handler) return next();
-      handler(req, res, step);
-    };
-    step();
+    if (isSafeMethod(req.method) && readCookie(req, cookieName) === undefined) return next();
+    sessions(req, res, next);
   };
 }

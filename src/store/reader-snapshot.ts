@@ -77,7 +77,7 @@ export interface ReaderReads {
 /** The two reads, built and compiled once for this database (src/store/compiled-query.ts). */
 export function createReaderReads(db: Kysely<DatabaseSchema>): ReaderReads {
   const sessionRow = compileOnce(
-    db as Kysely<never>,
+    db,
     (sid: string, now: number) =>
       db
         .selectFrom('sessions as s')
@@ -89,7 +89,7 @@ export function createReaderReads(db: Kysely<DatabaseSchema>): ReaderReads {
     2,
   );
   const readerRow = compileOnce(
-    db as Kysely<never>,
+    db,
     (sid: string, userId: number) =>
       db
         .selectFrom('users as u')
@@ -121,4 +121,10 @@ export function attachSnapshot(carrier: object, snapshot: ReaderSnapshot): void 
 
 export function attachedSnapshot(carrier: object): ReaderSnapshot | undefined {
   return carried.get(carrier);
+}
+
+/** The snapshot read for this request's session; none when the session id has changed since (a login regenerates it). */
+export function snapshotFor(req: { sessionID: string }): ReaderSnapshot | undefined {
+  const snapshot = carried.get(req);
+  return snapshot?.sid === req.sessionID ? snapshot : undefined;
 }

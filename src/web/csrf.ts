@@ -3,6 +3,7 @@ import type { Request, RequestHandler, Response } from 'express';
 import { csrfSync } from 'csrf-sync';
 import { RequestError } from '../errors';
 import { readCookie, type CookieNames } from './cookies';
+import { isSafeMethod } from './methods';
 
 /**
  * CSRF protection for every state-changing request (README.md#routes): forms send the token as
@@ -57,10 +58,8 @@ export function createCsrf(options: { secret: string; cookies: CookieNames }) {
 
   const tokenFor = (req: Request, res: Response): string => (req.user ? generateToken(req) : anonymousTokenFor(req, res));
 
-  const SAFE = new Set(['GET', 'HEAD', 'OPTIONS']);
-
   const protect: RequestHandler = (req, _res, next) => {
-    if (SAFE.has(req.method) || isRequestValid(req)) return next();
+    if (isSafeMethod(req.method) || isRequestValid(req)) return next();
     next(new RequestError('CSRF_INVALID', 'This form has expired or did not come from this site. Reload the page and try again.'));
   };
 

@@ -1,7 +1,7 @@
 import type { RequestHandler } from 'express';
 import type { Bridge, PlatformSession } from '../platform';
 import { toHostUser } from '../auth/host-session';
-import { attachedSnapshot } from '../store/reader-snapshot';
+import { snapshotFor } from '../store/reader-snapshot';
 
 /** What the embed tag on every page carries (docs/platform-protocol.md#embed-tag). */
 export interface EmbedTag {
@@ -24,9 +24,8 @@ export function platformForPages(bridge: Bridge, embedSrc: string): RequestHandl
     let platform: PlatformSession | null = null;
     if (req.user) {
       // The bridge row read with the session, when it was (src/store/reader-snapshot.ts): no second read.
-      const known = attachedSnapshot(req);
-      const row = known?.sid === req.sessionID ? { row: known.bridgeRow } : undefined;
-      platform = await bridge.platformSessionFor(req.sessionID, toHostUser(req.user), row);
+      const known = snapshotFor(req);
+      platform = await bridge.platformSessionFor(req.sessionID, toHostUser(req.user), known && { row: known.bridgeRow });
     }
     res.locals.platform = platform;
     res.locals.embed = embedTagFor(embedSrc, platform);

@@ -24,6 +24,13 @@ const ROUTES: ReadonlyArray<readonly [RegExp, readonly string[]]> = [
   [/^\/admin\/platform\/connect\/?$/i, ['POST']],
 ];
 
+/** Methods that change nothing (RFC 9110 §9.2.1): they need no CSRF token and start no session. */
+const SAFE_METHODS: ReadonlySet<string> = new Set(['GET', 'HEAD', 'OPTIONS']);
+
+export function isSafeMethod(method: string): boolean {
+  return SAFE_METHODS.has(method);
+}
+
 function allowedFor(path: string): string[] | undefined {
   const methods = ROUTES.find(([pattern]) => pattern.test(path))?.[1];
   // HEAD is answered wherever GET is (Express does so itself).
