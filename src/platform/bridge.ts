@@ -92,6 +92,9 @@ type SessionRow = Selectable<BridgeSessionsTable>;
 export type BridgeSessionRow = SessionRow;
 type Db = Kysely<DatabaseSchema> | Transaction<DatabaseSchema>;
 
+/** Why a platform login is made: the host's login or a profile change, or what a page view found. */
+type LoginReason = 'login' | 'profile' | 'missing' | 'other-user' | 'retry' | 'idle';
+
 interface LoginOutcome {
   platform: PlatformSession | null;
   /** A platform session this login replaced and queued for logout. */
@@ -199,6 +202,16 @@ export function createBridge(deps: BridgeDeps): Bridge {
     return stillAlive(row.last_activity_at, now) ? { userId: row.platform_user_id, session: row.platform_session } : null;
   }
 
+  /**
+   * What a page view makes of this user's row: the platform session it may show, and whether a
+   * (re-)login is due first (none yet, idle for close to the platform's limit, or a retry whose time has come).
+   */
+  function pageViewOf(row: SessionRow, user: HostUser, now: number): { current: PlatformSession | null; due: boolean } {
+    const current = usableSession(row, user, now);
+    const due = row.retry_at === null ? !current || now - row.last_activity_at >= options.idleReloginMs : now >= row.retry_at;
+    return { current, due };
+  }
+
   async function queueLogout(trx: Db, session: string, now: number): Promise<void> {
     await trx
       .insertInto('pending_logouts')
@@ -262,9 +275,15 @@ export function createBridge(deps: BridgeDeps): Bridge {
     });
   }
 
-  async function loginToPlatform(hostSessionId: string, user: HostUser, reason: string): Promise<LoginOutcome> {
+  async function loginToPlatform(hostSessionId: string, user: HostUser, reason: LoginReason): Promise<LoginOutcome> {
     const previous = await claimRow(hostSessionId, user);
     if (!previous) return { platform: null, replaced: null };
+    // A page view decided on a read made before another login for this session finished (the
+    // login it would have joined ended while its read was in flight): that login stands.
+    if (reason !== 'login' && reason !== 'profile') {
+      const view = pageViewOf(previous, user, clock.now());
+      if (!view.due) return { platform: view.current, replaced: null };
+    }
     let fresh: PlatformSession;
     try {
       fresh = await accounts.login({ id: user.id, name: user.name, email: user.email ?? null });
@@ -431,11 +450,10 @@ export function createBridge(deps: BridgeDeps): Bridge {
       const now = clock.now();
       if (row?.ended_at != null) return null;
       if (row && row.host_user_id === user.id) {
-        const current = usableSession(row, user, now);
-        const due = row.retry_at === null ? !current || now - row.last_activity_at >= options.idleReloginMs : now >= row.retry_at;
+        const { current, due } = pageViewOf(row, user, now);
         if (!due) return current ? present(row, current, now) : null;
       }
-      const reason = !row ? 'missing' : row.host_user_id !== user.id ? 'other-user' : row.retry_at !== null ? 'retry' : 'idle';
+      const reason: LoginReason = !row ? 'missing' : row.host_user_id !== user.id ? 'other-user' : row.retry_at !== null ? 'retry' : 'idle';
       return (await joinLogin(hostSessionId, () => loginToPlatform(hostSessionId, user, reason))).platform;
     },
 
