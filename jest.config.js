@@ -24,6 +24,12 @@ module.exports = {
     : backend === 'sqlite' ? ['**/*.test.ts']
     : BEHAVIOUR_SUITES.map((folder) => `<rootDir>/test/${folder}/**/*.test.ts`),
   passWithNoTests: Boolean(missing),
+  // The site and the tests import the packages by name, as a publisher would; here they run from source.
+  moduleNameMapper: {
+    '^vf-login-bridge$': '<rootDir>/packages/bridge/src/index.ts',
+    '^vf-login-bridge/passport$': '<rootDir>/packages/bridge/src/passport/index.ts',
+    '^vf-platform-emulator$': '<rootDir>/packages/emulator/src/index.ts',
+  },
   transform: { '^.+\\.ts$': ['@swc/jest', { jsc: { target: 'es2022' } }] },
   testTimeout: 30000,
   globalSetup: '<rootDir>/test/global-setup.ts',

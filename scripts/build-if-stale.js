@@ -1,4 +1,4 @@
-// Builds dist/ only when a source is newer than the last build, so `npm start` on a current
+// Builds the packages' and the site's dist/ only when a source is newer than the last build, so `npm start` on a current
 // build starts in about a second. tsc itself is incremental (dist/.tsbuildinfo) when it runs.
 'use strict';
 const { spawnSync } = require('node:child_process');
@@ -7,7 +7,9 @@ const path = require('node:path');
 
 const root = path.join(__dirname, '..');
 const stamp = path.join(root, 'dist', '.tsbuildinfo');
-const inputs = ['src', 'tsconfig.json', 'tsconfig.build.json', 'package-lock.json'];
+const inputs = ['src', 'packages/bridge/src', 'packages/emulator/src', 'packages/bridge/tsconfig.json', 'packages/emulator/tsconfig.json', 'tsconfig.base.json', 'tsconfig.build.json', 'package-lock.json'];
+/** The library first, then the emulator (which uses it), then the site (which uses both). */
+const projects = ['packages/bridge/tsconfig.json', 'packages/emulator/tsconfig.json', 'tsconfig.build.json'];
 
 /** The newest modification time under a path; folders count too, so a deleted file shows. */
 function newest(target) {
@@ -24,8 +26,10 @@ const changed = Math.max(...inputs.map((input) => newest(path.join(root, input))
 if (built > changed) process.exit(0);
 
 const tsc = require.resolve('typescript/bin/tsc', { paths: [root] });
-const result = spawnSync(process.execPath, [tsc, '-p', path.join(root, 'tsconfig.build.json')], { stdio: 'inherit' });
-if (result.status !== 0) process.exit(result.status ?? 1);
+for (const project of projects) {
+  const result = spawnSync(process.execPath, [tsc, '-p', path.join(root, project)], { stdio: 'inherit' });
+  if (result.status !== 0) process.exit(result.status ?? 1);
+}
 // tsc leaves its build info alone when nothing it emits changed: mark the build as current.
 const now = new Date();
 fs.utimesSync(stamp, now, now);

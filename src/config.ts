@@ -1,6 +1,6 @@
 import { z } from 'zod';
-import { readTokenConfig, type TokenConfig } from './platform/token-config';
-import type { TokenSettings } from './platform/token-settings';
+import { readTokenConfig, type TokenConfig } from './token-config';
+import type { TokenSettings } from 'vf-login-bridge';
 
 /**
  * process.env -> a frozen, typed Config. The only module that reads the environment.

@@ -1,9 +1,9 @@
 import fs from 'node:fs';
 import http from 'node:http';
-import { systemClock } from './clock';
+import { systemClock } from 'vf-login-bridge';
 import { ConfigError, DEFAULT_DATABASE_URL, loadConfig, type Config } from './config';
 import { createLogger, type Logger } from './logger';
-import { DEMO_API_KEY, DEMO_EMULATOR_PORT, DEMO_SITE_ID, startEmulator, tryItLines, type RunningEmulator } from './emulator';
+import { DEMO_API_KEY, DEMO_EMULATOR_PORT, DEMO_SITE_ID, startEmulator, tryItLines, type RunningEmulator } from 'vf-platform-emulator';
 import { startupFailureLine, underSetting } from './startup-errors';
 import { openSite, type Site } from './site';
 import { ensureSessionSecret } from './store/session-secret';

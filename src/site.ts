@@ -1,16 +1,16 @@
 import type { Express } from 'express';
 import { Registry, collectDefaultMetrics } from 'prom-client';
 import { createApp } from './app';
-import type { Clock } from './clock';
+import type { Clock } from 'vf-login-bridge';
 import type { Logger } from './logger';
 import type { RateLimitConfig } from './config';
 import { createPasswordHasher, type PasswordHasher } from './auth/passwords';
 import { createRateLimits } from './auth/rate-limits';
-import { createPlatform, type Platform, type PlatformOptions, type TokenSettings } from './platform';
+import { createPlatform, type Platform, type PlatformOptions, type TokenSettings } from 'vf-login-bridge';
 import { openDatabase, type Database } from './store/database';
 import { underSetting } from './startup-errors';
 import { openDatabaseSessionStore, openRedisSessionStore, type SessionStoreHandle } from './store/session-stores';
-import { createBackgroundJobs, type BackgroundJobs, type JobSchedule } from './background-jobs';
+import { createBackgroundJobs, type BackgroundJobs, type JobSchedule } from 'vf-login-bridge';
 
 const DEFAULT_SESSION_ABSOLUTE_MS = 30 * 24 * 60 * 60_000;
 const DEFAULT_SESSION_MAX_PER_USER = 20;

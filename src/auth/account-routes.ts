@@ -1,6 +1,6 @@
 import { Router, type Request, type Response } from 'express';
 import { RequestError } from '../errors';
-import type { Bridge } from '../platform';
+import type { Bridge } from 'vf-login-bridge';
 import type { Render } from '../web/render';
 import { wantsJson } from '../web/negotiate';
 import { accountForm, parseForm, passwordForm } from './forms';

@@ -1,7 +1,7 @@
 import type { Request } from 'express';
 import type session from 'express-session';
-import type { Clock } from '../clock';
-import type { Bridge, HostUser } from '../platform';
+import type { Clock } from 'vf-login-bridge';
+import type { Bridge, HostUser } from 'vf-login-bridge';
 import type { User } from './user-store';
 
 declare module 'express-session' {

@@ -7,9 +7,9 @@ import {
   type IRateLimiterStoreOptions,
 } from 'rate-limiter-flexible';
 import type { RateLimitConfig } from '../config';
-import { AppError } from '../errors';
+import { AppError, isAppError } from '../errors';
 import { withDeadline } from '../store/deadline';
-import type { RawClient } from '../store/database';
+import type { RawClient } from 'vf-login-bridge';
 import type { RedisClient } from '../store/session-stores';
 
 /**
@@ -108,7 +108,7 @@ function failClosed(limiter: RateLimiterAbstract): RateLimiterAbstract {
     const original = (limiter[method] as (...args: unknown[]) => Promise<unknown>).bind(limiter);
     (limiter as unknown as Record<string, unknown>)[method] = (...args: unknown[]) =>
       withDeadline(original(...args), STORE_TIMEOUT_MS, () => unavailable()).catch((rejection: unknown) => {
-        if (rejection instanceof RateLimiterRes || rejection instanceof AppError) throw rejection;
+        if (rejection instanceof RateLimiterRes || isAppError(rejection)) throw rejection;
         throw unavailable(rejection);
       });
   }

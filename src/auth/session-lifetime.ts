@@ -1,5 +1,5 @@
 import type { RequestHandler } from 'express';
-import type { Clock } from '../clock';
+import type { Clock } from 'vf-login-bridge';
 import type { HostSessions } from './host-session';
 
 declare module 'express-session' {

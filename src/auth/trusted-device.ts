@@ -1,6 +1,6 @@
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { Request, Response } from 'express';
-import type { Clock } from '../clock';
+import type { Clock } from 'vf-login-bridge';
 import { readCookie, type CookieNames } from '../web/cookies';
 
 /** How long a browser stays a known device of its reader after a successful login. */

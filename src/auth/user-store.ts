@@ -1,5 +1,5 @@
 import type { Kysely } from 'kysely';
-import type { Clock } from '../clock';
+import type { Clock } from 'vf-login-bridge';
 import { RequestError } from '../errors';
 import type { DatabaseSchema } from '../store/schema';
 

@@ -1,4 +1,4 @@
-import { startEmulator } from '../emulator';
+import { startEmulator } from 'vf-platform-emulator';
 import { BENCH_API_KEY, BENCH_SITE_ID } from './settings';
 import { exitWithParent, tell } from './child';
 

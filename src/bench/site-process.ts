@@ -1,4 +1,4 @@
-import { systemClock } from '../clock';
+import { systemClock } from 'vf-login-bridge';
 import { createLogger } from '../logger';
 import { openSite } from '../site';
 import { BENCH_API_KEY, BENCH_SESSION_SECRET, BENCH_SITE_ID } from './settings';

@@ -1,5 +1,5 @@
 import { loadHookClientConfig } from '../config';
-import { signHook } from './signature';
+import { signHook } from 'vf-login-bridge';
 
 /**
  * `npm run hook -- logout <userId>`: sends a signed logout hook to the site, as another system

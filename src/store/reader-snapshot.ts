@@ -1,6 +1,7 @@
-import type { Kysely, Selectable } from 'kysely';
+import type { Kysely } from 'kysely';
+import { bridgeRowFromJoined, joinedBridgeColumns, type BridgeSessionRow, type JoinedBridgeColumns } from 'vf-login-bridge';
 import { compileOnce } from './compiled-query';
-import type { BridgeSessionsTable, DatabaseSchema } from './schema';
+import type { DatabaseSchema } from './schema';
 
 /**
  * What a logged-in page view needs besides the session itself, read in the same statement as the
@@ -16,52 +17,21 @@ export interface ReaderSnapshot {
   /** that user as the users table has it now; null: no such user */
   user: { id: number; email: string; name: string } | null;
   /** this host session's bridge row; null: it has none */
-  bridgeRow: Selectable<BridgeSessionsTable> | null;
+  bridgeRow: BridgeSessionRow | null;
 }
 
-/** The joined columns, named so no two tables' columns collide. */
+/** The joined columns, named so no two tables' columns collide; the bridge's come from the bridge. */
 const USER_COLUMNS = ['u.id as user_id_found', 'u.email as user_email', 'u.name as user_name'] as const;
-const BRIDGE_COLUMNS = [
-  'b.host_sid as bridge_host_sid',
-  'b.host_user_id as bridge_host_user_id',
-  'b.platform_user_id as bridge_platform_user_id',
-  'b.platform_session as bridge_platform_session',
-  'b.last_activity_at as bridge_last_activity_at',
-  'b.retry_at as bridge_retry_at',
-  'b.failed_attempts as bridge_failed_attempts',
-  'b.ended_at as bridge_ended_at',
-] as const;
 
-interface JoinedColumns {
+interface JoinedColumns extends JoinedBridgeColumns {
   user_id_found: number | null;
   user_email: string | null;
   user_name: string | null;
-  bridge_host_sid: string | null;
-  bridge_host_user_id: string | null;
-  bridge_platform_user_id: string | null;
-  bridge_platform_session: string | null;
-  bridge_last_activity_at: number | null;
-  bridge_retry_at: number | null;
-  bridge_failed_attempts: number | null;
-  bridge_ended_at: number | null;
 }
 
 function snapshotOf(sid: string, sessionUserId: number | null, row: JoinedColumns | undefined): ReaderSnapshot {
   const user = row && row.user_id_found !== null ? { id: row.user_id_found, email: row.user_email!, name: row.user_name! } : null;
-  const bridgeRow =
-    row && row.bridge_host_sid !== null
-      ? {
-          host_sid: row.bridge_host_sid,
-          host_user_id: row.bridge_host_user_id!,
-          platform_user_id: row.bridge_platform_user_id,
-          platform_session: row.bridge_platform_session,
-          last_activity_at: row.bridge_last_activity_at!,
-          retry_at: row.bridge_retry_at,
-          failed_attempts: row.bridge_failed_attempts!,
-          ended_at: row.bridge_ended_at,
-        }
-      : null;
-  return { sid, sessionUserId, user, bridgeRow };
+  return { sid, sessionUserId, user, bridgeRow: row ? bridgeRowFromJoined(row) : null };
 }
 
 export interface ReaderReads {
@@ -76,6 +46,7 @@ export interface ReaderReads {
 
 /** The two reads, built and compiled once for this database (src/store/compiled-query.ts). */
 export function createReaderReads(db: Kysely<DatabaseSchema>): ReaderReads {
+  const BRIDGE_COLUMNS = joinedBridgeColumns('b');
   const sessionRow = compileOnce(
     db,
     (sid: string, now: number) =>
@@ -100,11 +71,11 @@ export function createReaderReads(db: Kysely<DatabaseSchema>): ReaderReads {
   );
   return {
     async sessionWithReader(sid, now) {
-      const row = await sessionRow(sid, now);
+      const row = (await sessionRow(sid, now)) as (JoinedColumns & { sess: string; user_id: number | null }) | undefined;
       return row && { sess: row.sess, snapshot: snapshotOf(sid, row.user_id, row) };
     },
     async reader(sid, userId) {
-      return snapshotOf(sid, userId, await readerRow(sid, userId));
+      return snapshotOf(sid, userId, (await readerRow(sid, userId)) as JoinedColumns | undefined);
     },
   };
 }

@@ -1,7 +1,7 @@
 import session from 'express-session';
 import type { Kysely } from 'kysely';
 import type { Request } from 'express';
-import type { Clock } from '../clock';
+import type { Clock } from 'vf-login-bridge';
 import { attachSnapshot, attachedSnapshot, createReaderReads, type ReaderReads } from './reader-snapshot';
 import type { DatabaseSchema } from './schema';
 

@@ -1,7 +1,7 @@
 import type session from 'express-session';
 import { RedisStore } from 'connect-redis';
 import { createClient } from 'redis';
-import type { Clock } from '../clock';
+import type { Clock } from 'vf-login-bridge';
 import type { Database } from './database';
 import { withDeadline } from './deadline';
 import { DatabaseSessionStore } from './session-store';

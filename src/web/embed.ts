@@ -1,5 +1,5 @@
 import type { RequestHandler } from 'express';
-import type { Bridge, PlatformSession } from '../platform';
+import type { Bridge, PlatformSession } from 'vf-login-bridge';
 import { toHostUser } from '../auth/host-session';
 import { snapshotFor } from '../store/reader-snapshot';
 

@@ -1,5 +1,5 @@
 import type { ErrorRequestHandler, Request, RequestHandler, Response } from 'express';
-import { AppError, RateLimitedError, RequestError, type ErrorCode } from '../errors';
+import { AppError, RateLimitedError, RequestError, isAppError, type AnyAppError, type ErrorCode } from '../errors';
 import { wantsJson } from './negotiate';
 import { DatabaseUnavailableError, isDatabaseUnavailable } from '../store/unavailable';
 import type { Render } from './render';
@@ -16,8 +16,8 @@ const PARSER_ERRORS: Record<string, [ErrorCode, string]> = {
   'request.size.invalid': ['BAD_REQUEST', 'The request body does not match its length.'],
 };
 
-export function toAppError(error: unknown): AppError {
-  if (error instanceof AppError) return error;
+export function toAppError(error: unknown): AnyAppError {
+  if (isAppError(error)) return error;
   if (isDatabaseUnavailable(error)) return new DatabaseUnavailableError(error);
   const e = error as { type?: unknown; status?: unknown; statusCode?: unknown } | null;
   const known = typeof e?.type === 'string' ? PARSER_ERRORS[e.type] : undefined;
@@ -27,7 +27,7 @@ export function toAppError(error: unknown): AppError {
   return new AppError('INTERNAL', 'Something went wrong on our side. Please try again.', { cause: error });
 }
 
-export function sendError(req: Request, res: Response, render: Render, error: AppError): void {
+export function sendError(req: Request, res: Response, render: Render, error: AnyAppError): void {
   if (error instanceof RateLimitedError) res.setHeader('Retry-After', String(error.retryAfterSeconds));
   // A store that is down for a moment: clients and proxies may try again shortly.
   else if (error.status === 503) res.setHeader('Retry-After', '5');

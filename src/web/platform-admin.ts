@@ -1,9 +1,9 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { Router, type RequestHandler, type Response } from 'express';
-import type { Clock } from '../clock';
+import type { Clock } from 'vf-login-bridge';
 import { PlatformError, RequestError } from '../errors';
 import type { Logger } from '../logger';
-import type { TokenSource, TokenStatus } from '../platform';
+import type { TokenSource, TokenStatus } from 'vf-login-bridge';
 import type { Render } from './render';
 
 declare module 'express-session' {

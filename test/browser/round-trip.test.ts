@@ -4,7 +4,7 @@ import path from 'node:path';
 import type { AddressInfo } from 'node:net';
 import request from 'supertest';
 import { chromium, type Browser, type Page } from 'playwright-core';
-import { signHook } from '../../src/hooks';
+import { signHook } from 'vf-login-bridge';
 import { register, uniqueEmail } from '../helpers/browser-flow';
 import { CHROMIUM_PATH, describeIf, hasChromium } from '../helpers/services';
 import { startTestSite, TEST_HOOK_SECRET, TEST_PASSWORD, type TestSite } from '../helpers/site';

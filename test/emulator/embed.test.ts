@@ -1,5 +1,5 @@
 import vm from 'node:vm';
-import { EMBED_JS } from '../../src/emulator';
+import { EMBED_JS } from 'vf-platform-emulator';
 import { emulatorHttp, formPost, platformLogin, startTestEmulator, type TestEmulator } from '../helpers/emulator';
 
 const HOST_ORIGIN = 'http://publisher.test';

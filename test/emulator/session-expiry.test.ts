@@ -1,4 +1,4 @@
-import { createAdjustableClock } from '../../src/clock';
+import { createAdjustableClock } from 'vf-login-bridge';
 import { emulatorHttp, formPost, issueTestToken, platformLogin, startTestEmulator, type TestEmulator } from '../helpers/emulator';
 
 const HOUR = 60 * 60 * 1000;

@@ -1,7 +1,8 @@
 import { spawn } from 'node:child_process';
 import path from 'node:path';
-import { emulatorOptionsFromEnv } from '../../src/emulator/main';
+import { emulatorOptionsFromEnv } from '../../packages/emulator/src/main';
 import { curlBasicAuth, emulatorHttp, formPost } from '../helpers/emulator';
+import { fromSource } from '../helpers/ts-source';
 
 const ROOT = path.join(__dirname, '..', '..');
 
@@ -20,7 +21,7 @@ describe('emulator: standalone program (npm run emulator)', () => {
   });
 
   it('prints its URL, answers with the configured credentials, and stops cleanly on SIGTERM', async () => {
-    const child = spawn(process.execPath, ['-r', path.join(ROOT, 'test/helpers/ts-register.js'), path.join(ROOT, 'src/emulator/main.ts')], {
+    const child = spawn(process.execPath, fromSource(path.join(ROOT, 'packages/emulator/src/main.ts')), {
       env: { ...process.env, EMULATOR_PORT: '0', VF_SITE_ID: 'standalone-site', VF_API_KEY: 'secret+key/=' },
       stdio: ['ignore', 'pipe', 'pipe'],
     });

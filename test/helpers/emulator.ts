@@ -1,6 +1,6 @@
 import axios, { type AxiosInstance } from 'axios';
-import { createAdjustableClock, type AdjustableClock } from '../../src/clock';
-import { startEmulator, type EmulatorOptions, type RunningEmulator } from '../../src/emulator';
+import { createAdjustableClock, type AdjustableClock } from 'vf-login-bridge';
+import { startEmulator, type EmulatorOptions, type RunningEmulator } from 'vf-platform-emulator';
 
 export const TEST_SITE_ID = 'site-123';
 /** Holds '+', '/' and '=' on purpose: a client that URL-encodes the Basic credentials fails. */

@@ -1,9 +1,9 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
+import { fromSource } from './ts-source';
 
 const ROOT = path.join(__dirname, '..', '..');
 const SERVER = path.join(ROOT, 'src', 'server.ts');
-const TS_REGISTER = path.join(__dirname, 'ts-register.js');
 /** The one line server.ts prints once it listens. */
 const READY_LINE = /The Harbour Ledger is at (http:\/\/[^\s/]+)\//;
 /** Enough of each stream to explain a failure, without holding a chatty log in memory. */
@@ -62,7 +62,7 @@ function keepTail(kept: string, chunk: Buffer): string {
  */
 export function startSiteProcess(options: StartSiteProcessOptions): Promise<SiteProcess> {
   const timeoutMs = options.startTimeoutMs ?? 20_000;
-  const child = spawn(process.execPath, ['-r', TS_REGISTER, SERVER], {
+  const child = spawn(process.execPath, fromSource(SERVER), {
     cwd: options.cwd,
     env: { PATH: process.env.PATH ?? '', ...options.env },
     stdio: ['ignore', 'pipe', 'pipe'],

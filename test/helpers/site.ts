@@ -1,12 +1,12 @@
 import request from 'supertest';
 import type TestAgent from 'supertest/lib/agent';
-import { createAdjustableClock, type AdjustableClock } from '../../src/clock';
+import { createAdjustableClock, type AdjustableClock } from 'vf-login-bridge';
 import { createMemoryLogger } from '../../src/logger';
 import { createPasswordHasher } from '../../src/auth/passwords';
 import { openSite, type Site, type SiteOptions } from '../../src/site';
-import type { PlatformOptions } from '../../src/platform';
+import type { PlatformOptions } from 'vf-login-bridge';
 import { startTestEmulator, TEST_API_KEY, TEST_SITE_ID } from './emulator';
-import { tokenSettingsForEmulator, type EmulatorProfile } from '../../src/emulator';
+import { tokenSettingsForEmulator, type EmulatorProfile } from 'vf-platform-emulator';
 import { createTestStores, type TestStores } from './backend';
 
 export const TEST_HOOK_SECRET = 'hook-secret-for-tests-0123456789abcdef';

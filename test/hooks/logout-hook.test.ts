@@ -1,5 +1,5 @@
 import request from 'supertest';
-import { signHook } from '../../src/hooks';
+import { signHook } from 'vf-login-bridge';
 import { embedTagOf, login, register } from '../helpers/browser-flow';
 import { startTestSite, TEST_HOOK_SECRET, type TestSite } from '../helpers/site';
 

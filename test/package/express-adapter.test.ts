@@ -1,7 +1,7 @@
 import express from 'express';
 import session from 'express-session';
 import request from 'supertest';
-import { createViafouraBridge, signHook, type ViafouraBridge } from '../../src/package';
+import { createViafouraBridge, signHook, type ViafouraBridge } from 'vf-login-bridge';
 import { startTestEmulator, TEST_API_KEY, TEST_SITE_ID, type TestEmulator } from '../helpers/emulator';
 import { openTempDatabase } from '../helpers/temp-database';
 
@@ -16,7 +16,7 @@ describe('the Express adapter of the package', () => {
   beforeAll(async () => {
     emulator = await startTestEmulator();
     database = await openTempDatabase();
-    viafoura = await createViafouraBridge({ siteId: TEST_SITE_ID, apiKey: TEST_API_KEY, apiUrl: emulator.url, embedSrc: emulator.embedSrc, database, clock: emulator.clock, background: false });
+    viafoura = await createViafouraBridge({ siteId: TEST_SITE_ID, apiKey: TEST_API_KEY, apiUrl: emulator.url, embedSrc: emulator.embedSrc, database: database.db, clock: emulator.clock, background: false });
     const sessionStore = new session.MemoryStore();
     app = express();
     app.use(session({ secret: 'acme-session-secret-0123456789abcdef', resave: false, saveUninitialized: false, store: sessionStore }));
@@ -63,8 +63,8 @@ describe('the Express adapter of the package', () => {
   });
 
   it('refuses to start without credentials or a database, naming the option', async () => {
-    await expect(createViafouraBridge({ siteId: '', apiKey: 'k', database })).rejects.toThrow('siteId');
-    await expect(createViafouraBridge({ siteId: 'a:b', apiKey: 'k', database })).rejects.toThrow('siteId must not contain ":"');
+    await expect(createViafouraBridge({ siteId: '', apiKey: 'k', database: database.db })).rejects.toThrow('siteId');
+    await expect(createViafouraBridge({ siteId: 'a:b', apiKey: 'k', database: database.db })).rejects.toThrow('siteId must not contain ":"');
     await expect(createViafouraBridge({ siteId: 's', apiKey: 'k', database: '' })).rejects.toThrow('database');
   });
 });

@@ -4,7 +4,7 @@ import {
   processLoginResponse,
   type AccountsClient,
   type TokenClient,
-} from '../../src/platform';
+} from '../../packages/bridge/src/platform';
 import { startTestEmulator, TEST_API_KEY, TEST_SITE_ID } from '../helpers/emulator';
 import { everythingPrintedOf, expectNoSecretIn, platformErrorOf, type TestEmulator } from './fixture';
 

@@ -1,6 +1,6 @@
-import { createBridge, type HostUser } from '../../src/platform';
+import { createBridge, type HostUser } from '../../packages/bridge/src/platform';
 import { createMemoryLogger } from '../../src/logger';
-import { createAdjustableClock } from '../../src/clock';
+import { createAdjustableClock } from 'vf-login-bridge';
 import { expectNoSecretIn, HOUR, SECRET_FORMS, startPlatformFixture, type PlatformFixture } from './fixture';
 import { waitFor } from '../helpers/wait-for';
 

@@ -1,4 +1,4 @@
-import { createCircuitBreaker } from '../../src/platform';
+import { createCircuitBreaker } from '../../packages/bridge/src/platform';
 import { PlatformError } from '../../src/errors';
 import { platformErrorOf, startPlatformFixture, type PlatformFixture } from './fixture';
 

@@ -1,11 +1,11 @@
 import util from 'node:util';
 import { Registry } from 'prom-client';
 import type { Kysely } from 'kysely';
-import { createAdjustableClock } from '../../src/clock';
+import { createAdjustableClock } from 'vf-login-bridge';
 import { PlatformError } from '../../src/errors';
 import { createMemoryLogger } from '../../src/logger';
-import type { EmulatorOptions } from '../../src/emulator';
-import { createPlatform, type Platform, type PlatformOptions } from '../../src/platform';
+import type { EmulatorOptions } from 'vf-platform-emulator';
+import { createPlatform, type Platform, type PlatformOptions } from '../../packages/bridge/src/platform';
 import type { DatabaseSchema } from '../../src/store/schema';
 import { startTestEmulator, TEST_API_KEY, TEST_SITE_ID } from '../helpers/emulator';
 import { openTempDatabase } from '../helpers/temp-database';

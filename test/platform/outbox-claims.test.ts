@@ -1,5 +1,5 @@
-import type { HostUser, Platform } from '../../src/platform';
-import { claimJobLease } from '../../src/store/job-lease';
+import type { HostUser, Platform } from '../../packages/bridge/src/platform';
+import { claimJobLease } from 'vf-login-bridge';
 import { startPlatformFixture, type PlatformFixture } from './fixture';
 
 /**

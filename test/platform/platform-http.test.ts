@@ -1,6 +1,6 @@
 import http from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
-import { createPlatformHttp, type PlatformHttp } from '../../src/platform/platform-http';
+import { createPlatformHttp, type PlatformHttp } from '../../packages/bridge/src/platform/platform-http';
 import { platformErrorOf } from './fixture';
 
 /**

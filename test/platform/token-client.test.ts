@@ -1,12 +1,12 @@
 import { Registry } from 'prom-client';
-import { createAdjustableClock } from '../../src/clock';
+import { createAdjustableClock } from 'vf-login-bridge';
 import {
   createPlatformMetrics,
   createTokenClient,
   processClientCredentialsResponse,
   type TokenClient,
   type TokenClientOptions,
-} from '../../src/platform';
+} from '../../packages/bridge/src/platform';
 import { curlBasicAuth, emulatorHttp, formPost, startTestEmulator, TEST_API_KEY, TEST_SITE_ID } from '../helpers/emulator';
 import { everythingPrintedOf, expectNoSecretIn, platformErrorOf, type TestEmulator } from './fixture';
 

@@ -1,9 +1,9 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { createAccountsClient } from '../../src/platform/accounts-client';
-import { createTokenSource, type TokenSource } from '../../src/platform/token-source';
-import { tokenSettingsForEmulator, type EmulatorProfile } from '../../src/emulator';
-import type { TokenSettings } from '../../src/platform/token-settings';
+import { createAccountsClient } from '../../packages/bridge/src/platform/accounts-client';
+import { createTokenSource, type TokenSource } from '../../packages/bridge/src/platform/token-source';
+import { tokenSettingsForEmulator, type EmulatorProfile } from 'vf-platform-emulator';
+import type { TokenSettings } from '../../packages/bridge/src/platform/token-settings';
 import { consentOverHttp, pkcePair } from '../helpers/connect';
 import { curlBasicAuth, startTestEmulator, TEST_API_KEY, TEST_SITE_ID, type TestEmulator } from '../helpers/emulator';
 

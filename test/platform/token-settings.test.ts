@@ -1,6 +1,6 @@
 import { ConfigError, loadConfig } from '../../src/config';
-import { processTokenResponse } from '../../src/platform/token-reply';
-import { createTokenSealer, parseEncryptionKey } from '../../src/platform/token-crypto';
+import { processTokenResponse } from '../../packages/bridge/src/platform/token-reply';
+import { createTokenSealer, parseEncryptionKey } from '../../packages/bridge/src/platform/token-crypto';
 
 const KEY = 'q3J0c1VfTmlDe8e0ykPp0Hn3Fh8WwB4W1lKxg7Yf2aE=';
 

@@ -1,7 +1,7 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { ErrorCode } from '../../src/errors';
-import { signHook } from '../../src/hooks';
+import { signHook } from 'vf-login-bridge';
 import { csrfFrom, register, sessionCookie } from '../helpers/browser-flow';
 import { TEST_API_KEY } from '../helpers/emulator';
 import { sendRaw, type RawRequest, type RawResponse } from '../helpers/raw-http';

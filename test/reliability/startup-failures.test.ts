@@ -4,10 +4,10 @@ import net from 'node:net';
 import path from 'node:path';
 import { killAllSiteProcesses, startSiteProcess } from '../helpers/site-process';
 import { makeTempDir } from '../helpers/temp-database';
+import { fromSource } from '../helpers/ts-source';
 
 const ROOT = path.join(__dirname, '..', '..');
 const SERVER = path.join(ROOT, 'src', 'server.ts');
-const TS_REGISTER = path.join(__dirname, '..', 'helpers', 'ts-register.js');
 
 interface Exit {
   code: number | null;
@@ -17,7 +17,7 @@ interface Exit {
 
 /** Runs the server to its end (it must fail to start); gives up after 20 s. */
 function runServer(env: Record<string, string>, cwd: string): Promise<Exit> {
-  const child = spawn(process.execPath, ['-r', TS_REGISTER, SERVER], { cwd, env: { PATH: process.env.PATH ?? '', NODE_ENV: 'test', HOST: '127.0.0.1', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, fromSource(SERVER), { cwd, env: { PATH: process.env.PATH ?? '', NODE_ENV: 'test', HOST: '127.0.0.1', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   let stdout = '';
   let stderr = '';
   child.stdout!.on('data', (chunk: Buffer) => (stdout += chunk.toString()));

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { Client } from 'pg';
-import { signHook } from '../../src/hooks/signature';
+import { signHook } from '../../packages/bridge/src/hooks/signature';
 import { createPostgresSchema, dropRedisPrefix } from '../helpers/backend';
 import { startTestEmulator, TEST_API_KEY, TEST_SITE_ID, type TestEmulator } from '../helpers/emulator';
 import { hasRedisServer, startPrivateRedis, type PrivateRedis } from '../helpers/private-redis';

@@ -5,6 +5,7 @@ import { csrfFor, register } from '../helpers/browser-flow';
 import { startTestSite, type TestSite } from '../helpers/site';
 import { startSiteProcess } from '../helpers/site-process';
 import { makeTempDir } from '../helpers/temp-database';
+import { fromSource } from '../helpers/ts-source';
 
 const METRICS_TOKEN = 'metrics-token-for-tests-0123456789abcdef';
 
@@ -87,7 +88,7 @@ describe('production never runs the emulator by accident (ASVS 14.1)', () => {
   });
 
   it('ASVS 14.1: the server stops at start-up with one line', () => {
-    const run = spawnSync(process.execPath, ['-r', path.join(__dirname, '..', 'helpers', 'ts-register.js'), path.join(__dirname, '..', '..', 'src', 'server.ts')], {
+    const run = spawnSync(process.execPath, fromSource(path.join(__dirname, '..', '..', 'src', 'server.ts')), {
       env: { PATH: process.env.PATH, NODE_ENV: 'production', ...secret },
       encoding: 'utf8',
       timeout: 20_000,

@@ -3,7 +3,7 @@ import session from 'express-session';
 import { Registry } from 'prom-client';
 import request from 'supertest';
 import { createMemoryLogger } from '../../src/logger';
-import { createPlatform, type HostUser } from '../../src/platform';
+import { createPlatform, type HostUser } from 'vf-login-bridge';
 import { openTempDatabase } from '../helpers/temp-database';
 import { startTestEmulator, TEST_API_KEY, TEST_SITE_ID } from '../helpers/emulator';
 

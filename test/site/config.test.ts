@@ -1,6 +1,7 @@
 import { spawnSync } from 'node:child_process';
 import path from 'node:path';
 import { ConfigError, loadConfig } from '../../src/config';
+import { fromSource } from '../helpers/ts-source';
 
 function problemsOf(env: Record<string, string>): string[] {
   try {
@@ -51,8 +52,7 @@ describe('configuration', () => {
 
   it('stops the server at start-up with one clear line and no stack trace', () => {
     const server = path.join(__dirname, '..', '..', 'src', 'server.ts');
-    const register = path.join(__dirname, '..', 'helpers', 'ts-register.js');
-    const run = spawnSync(process.execPath, ['-r', register, server], {
+    const run = spawnSync(process.execPath, fromSource(server), {
       env: { PATH: process.env.PATH, PORT: 'eighty' },
       encoding: 'utf8',
       timeout: 20_000,

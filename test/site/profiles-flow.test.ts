@@ -1,6 +1,6 @@
 import request from 'supertest';
-import type { EmulatorProfile } from '../../src/emulator';
-import { signHook } from '../../src/hooks';
+import type { EmulatorProfile } from 'vf-platform-emulator';
+import { signHook } from 'vf-login-bridge';
 import { csrfFor, embedTagOf, login, register } from '../helpers/browser-flow';
 import { consentOverHttp, pkcePair } from '../helpers/connect';
 import { startTestSite, TEST_HOOK_SECRET, type TestSite } from '../helpers/site';

@@ -1,5 +1,5 @@
 import type session from 'express-session';
-import { createAdjustableClock } from '../../src/clock';
+import { createAdjustableClock } from 'vf-login-bridge';
 import { DatabaseSessionStore } from '../../src/store/session-store';
 import { openTempDatabase } from '../helpers/temp-database';
 

@@ -1,0 +1,54 @@
+/**
+ * The library's one entry (`require('vf-login-bridge')` or `import ... from 'vf-login-bridge'`):
+ * the Express adapter, and the core beneath it for apps that wire it by hand
+ * (docs/architecture.md). `vf-login-bridge/passport` adds passport's login and logout.
+ */
+export {
+  createViafouraBridge,
+  embedTagHtml,
+  type HookRouterOptions,
+  type ViafouraBridge,
+  type ViafouraBridgeOptions,
+  type ViafouraLocals,
+} from './express/adapter';
+export {
+  createPlatform,
+  createAccountsClient,
+  createTokenClient,
+  liveHostSessionsOf,
+  type Bridge,
+  type BridgeOptions,
+  type CreatePlatformOptions,
+  type HostUser,
+  type Platform,
+  type PlatformOptions,
+  type PlatformSession,
+  type TokenSource,
+  type TokenStatus,
+  type CircuitState,
+  type MetricsRegistry,
+} from './platform';
+export { tokenSettingsProblems, viafouraTokenSettings, keepsRefreshTokens, CLIENT_AUTHS, REFRESH_TOKEN_PLACES, TOKEN_GRANTS } from './platform/token-settings';
+export type { ClientAuth, RefreshTokenIn, TokenGrant, TokenSettings } from './platform/token-settings';
+export { parseEncryptionKey } from './platform/token-crypto';
+export { createBackgroundJobs, DEFAULT_SCHEDULE, type BackgroundJobs, type JobName, type JobSchedule } from './jobs';
+export { createHookRoutes, signHook, verifyHookSignature, SIGNATURE_TOLERANCE_SECONDS, type HookDeps } from './hooks';
+export { openBridgeDatabase, type BridgeDatabase, type OpenBridgeDatabaseOptions } from './store/bridge-database';
+export { connectDatabase, toConnection, POSTGRES_LIMITS, type Connection, type ConnectOptions, type DatabaseSource, type Dialect } from './store/database';
+export type { PgPoolHandle, RawClient, SqliteHandle } from './store/handles';
+export { runMigrations } from './store/migrations';
+export { BRIDGE_TABLES, type BridgeSchema, type BridgeSessionsTable, type HookReplaysTable, type JobLeasesTable, type PendingLogoutsTable, type PlatformTokensTable } from './store/schema';
+export { DEFAULT_TABLE_PREFIX, TABLE_PREFIX_PATTERN, TablePrefixPlugin } from './store/table-prefix';
+export { claimJobLease } from './store/job-lease';
+export { DatabaseUnavailableError, isDatabaseUnavailable } from './store/unavailable';
+export { AppError, BRIDGE_ERROR_STATUS, PlatformError, RequestError, isAppError, type BridgeErrorCode } from './errors';
+export { createAdjustableClock, systemClock, type AdjustableClock, type Clock } from './clock';
+export { createConsoleLogger, silentLogger, type LogLevel, type Logger } from './logger';
+export {
+  BRIDGE_SESSION_COLUMNS,
+  bridgeRowFromJoined,
+  joinedBridgeColumns,
+  type BridgeSessionRow,
+  type JoinedBridgeColumns,
+} from './store/session-columns';
+export { ForwardingStore, LogoutAwareStore, isSessionStore } from './express/session-store';

@@ -1,0 +1,103 @@
+import { randomUUID } from 'node:crypto';
+import type { Kysely } from 'kysely';
+import type { Clock } from './clock';
+import { isAppError } from './errors';
+import type { Logger } from './logger';
+import type { Bridge } from './platform';
+import { claimJobLease } from './store/job-lease';
+import type { BridgeSchema } from './store/schema';
+
+export type JobName = 'deliver' | 'prune' | 'reconcile';
+
+export interface JobSchedule {
+  /** Queued platform logouts are retried this often. Each row is claimed, so every instance may run it. */
+  deliverEveryMs: number;
+  /** Ended and long-expired bridge rows are forgotten this often, by one instance per period. */
+  pruneEveryMs: number;
+  /** Bridge rows whose host session the store lost are ended this often, by one instance per period. */
+  reconcileEveryMs: number;
+}
+
+export const DEFAULT_SCHEDULE: JobSchedule = { deliverEveryMs: 5_000, pruneEveryMs: 15 * 60_000, reconcileEveryMs: 10 * 60_000 };
+
+export interface BackgroundJobs {
+  /** Runs one job now, if this instance wins its period; resolves whether it ran. Tests move the clock and call this. */
+  run(name: JobName): Promise<boolean>;
+  /** Starts the timers (unref'd: they never keep the process alive). */
+  start(): void;
+  /** Stops the timers and waits for the runs under way. */
+  stop(): Promise<void>;
+}
+
+export interface BackgroundJobDeps {
+  clock: Clock;
+  logger: Logger;
+  db: Kysely<BridgeSchema>;
+  bridge: Bridge;
+  hostSessionExists(sid: string): Promise<boolean>;
+  /** expired rate-limit counters, pruned with the bridge rows */
+  pruneRateLimits?: (() => Promise<void>) | undefined;
+  schedule?: Partial<JobSchedule> | undefined;
+}
+
+/**
+ * The work no request does: retrying queued platform logouts, pruning bridge rows, reconciling
+ * them with the session store. Several instances run the same timers; a lease in the database
+ * makes exactly one of them do each periodic job per period, and one that dies hands it on when
+ * its lease runs out (docs/architecture.md, "Background work").
+ */
+export function createBackgroundJobs(deps: BackgroundJobDeps): BackgroundJobs {
+  const { clock, logger, db, bridge } = deps;
+  const schedule = { ...DEFAULT_SCHEDULE, ...deps.schedule };
+  const holder = randomUUID();
+  const timers: NodeJS.Timeout[] = [];
+  const running = new Map<JobName, Promise<boolean>>();
+
+  const periodOf = (name: JobName) => (name === 'prune' ? schedule.pruneEveryMs : schedule.reconcileEveryMs);
+
+  async function work(name: JobName): Promise<boolean> {
+    if (name === 'deliver') {
+      await bridge.deliverPendingLogouts();
+      return true;
+    }
+    if (!(await claimJobLease(db, name, holder, clock.now(), periodOf(name)))) return false;
+    if (name === 'prune') {
+      await bridge.pruneSessions();
+      await deps.pruneRateLimits?.();
+    }
+    else await bridge.reconcile(deps.hostSessionExists);
+    return true;
+  }
+
+  function run(name: JobName): Promise<boolean> {
+    // A slow run is not overtaken by the next tick of its own timer.
+    const under = running.get(name);
+    if (under) return under;
+    const started = work(name)
+      .catch((error: unknown) => {
+        logger.warn({ code: isAppError(error) ? error.code : 'INTERNAL', job: name }, 'background job failed; the next run tries again');
+        return false;
+      })
+      .finally(() => running.delete(name));
+    running.set(name, started);
+    return started;
+  }
+
+  return {
+    run,
+    start() {
+      const every = (name: JobName, ms: number) => {
+        const timer = setInterval(() => void run(name), ms);
+        timer.unref();
+        timers.push(timer);
+      };
+      every('deliver', schedule.deliverEveryMs);
+      every('prune', schedule.pruneEveryMs);
+      every('reconcile', schedule.reconcileEveryMs);
+    },
+    async stop() {
+      for (const timer of timers.splice(0)) clearInterval(timer);
+      await Promise.all(running.values());
+    },
+  };
+}
