@@ -8,8 +8,6 @@ const path = require('node:path');
 const root = path.join(__dirname, '..');
 const stamp = path.join(root, 'dist', '.tsbuildinfo');
 const inputs = ['src', 'packages/bridge/src', 'packages/emulator/src', 'packages/bridge/tsconfig.json', 'packages/emulator/tsconfig.json', 'tsconfig.base.json', 'tsconfig.build.json', 'package-lock.json'];
-/** The library first, then the emulator (which uses it), then the site (which uses both). */
-const projects = ['packages/bridge/tsconfig.json', 'packages/emulator/tsconfig.json', 'tsconfig.build.json'];
 
 /** The newest modification time under a path; folders count too, so a deleted file shows. */
 function newest(target) {
@@ -26,10 +24,9 @@ const changed = Math.max(...inputs.map((input) => newest(path.join(root, input))
 if (built > changed) process.exit(0);
 
 const tsc = require.resolve('typescript/bin/tsc', { paths: [root] });
-for (const project of projects) {
-  const result = spawnSync(process.execPath, [tsc, '-p', path.join(root, project)], { stdio: 'inherit' });
-  if (result.status !== 0) process.exit(result.status ?? 1);
-}
+// tsc's build mode builds the library, then the emulator (which uses it), then the site.
+const result = spawnSync(process.execPath, [tsc, '-b', path.join(root, 'tsconfig.build.json')], { stdio: 'inherit' });
+if (result.status !== 0) process.exit(result.status ?? 1);
 // tsc leaves its build info alone when nothing it emits changed: mark the build as current.
 const now = new Date();
 fs.utimesSync(stamp, now, now);

@@ -1,4 +1,4 @@
-// `npm run dev`: tsc rebuilds on every change and node restarts the site on every rebuild.
+// `npm run dev`: tsc rebuilds the packages and the site on every change and node restarts the site on every rebuild.
 // Both are the project's own tools (tsc --watch, node --watch): no extra dependency.
 'use strict';
 const { spawn } = require('node:child_process');
@@ -9,7 +9,7 @@ const tsc = require.resolve('typescript/bin/tsc', { paths: [root] });
 const children = [];
 let site;
 
-const compiler = spawn(process.execPath, [tsc, '-p', 'tsconfig.build.json', '--watch', '--preserveWatchOutput'], { cwd: root, stdio: ['ignore', 'pipe', 'inherit'] });
+const compiler = spawn(process.execPath, [tsc, '-b', 'tsconfig.build.json', '--watch', '--preserveWatchOutput'], { cwd: root, stdio: ['ignore', 'pipe', 'inherit'] });
 children.push(compiler);
 compiler.stdout.on('data', (chunk) => {
   process.stdout.write(chunk);

@@ -56,7 +56,7 @@ describe('the site as a process: restarts, shutdown and the durable logout outbo
   function pendingLogouts(): string[] {
     const db = new BetterSqlite3(path.join(temp.dir, 'site.db'), { readonly: true, fileMustExist: true });
     try {
-      return (db.prepare('select platform_session from pending_logouts').all() as { platform_session: string }[]).map((row) => row.platform_session);
+      return (db.prepare('select platform_session from vf_pending_logouts').all() as { platform_session: string }[]).map((row) => row.platform_session);
     } finally {
       db.close();
     }

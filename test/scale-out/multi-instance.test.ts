@@ -91,7 +91,7 @@ async function query<T>(url: string, text: string, values: unknown[] = []): Prom
   }
 }
 
-const pendingLogouts = async (trio: Trio) => Number((await query<{ n: string }>(trio.pgUrl, 'select count(*) as n from pending_logouts'))[0]!.n);
+const pendingLogouts = async (trio: Trio) => Number((await query<{ n: string }>(trio.pgUrl, 'select count(*) as n from vf_pending_logouts'))[0]!.n);
 
 /** Requests from `readers` round-robin over the instances until `stop()`; every status and time is kept. */
 function trafficOn(trio: Trio, readers: SiteBrowser[]) {

@@ -62,7 +62,7 @@ describe.each(BACKENDS)('three instances share one rotating refresh token (%s)',
     expect(emulator.grantCounts()).toMatchObject({ password: 1, refresh_token: 1 });
 
     const token = await sites[0]!.site.platform.tokens.getToken();
-    const rows = await sql<{ sealed: string }>`select sealed from platform_tokens`.execute(sites[0]!.site.database.db);
+    const rows = await sql<{ sealed: string }>`select sealed from vf_platform_tokens`.execute(sites[0]!.site.database.db);
     expect(rows.rows).toHaveLength(1);
     expect(rows.rows[0]!.sealed).toMatch(/^v1\./);
     expect(rows.rows[0]!.sealed).not.toContain(token);
