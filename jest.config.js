@@ -18,7 +18,7 @@ const BEHAVIOUR_SUITES = ['site', 'security', 'platform', 'hooks', 'reliability'
 /** @type {import('jest').Config} */
 module.exports = {
   testEnvironment: 'node',
-  roots: ['<rootDir>/test'],
+  roots: ['<rootDir>/test', '<rootDir>/packages/bridge/test'],
   testMatch:
     missing ? ['<rootDir>/test/no-suite-runs-without-its-services']
     : backend === 'sqlite' ? ['**/*.test.ts']

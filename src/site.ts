@@ -10,6 +10,7 @@ import { createPlatform, type Platform, type PlatformOptions, type TokenSettings
 import { openDatabase, type Database } from './store/database';
 import { underSetting } from './startup-errors';
 import { openDatabaseSessionStore, openRedisSessionStore, type SessionStoreHandle } from './store/session-stores';
+import { HostSessionStore } from './auth/host-session';
 import { createBackgroundJobs, type BackgroundJobs, type JobSchedule } from 'vf-login-bridge';
 
 const DEFAULT_SESSION_ABSOLUTE_MS = 30 * 24 * 60 * 60_000;
@@ -105,6 +106,8 @@ export async function openSite(options: SiteOptions): Promise<Site> {
       registry: metrics,
     });
     opened.push(() => platform.close());
+    // express-session and the host sessions get the store that drops saves of ended sessions (docs/architecture.md#a-logout).
+    const appSessions: SessionStoreHandle = { ...sessions, store: new HostSessionStore(sessions.store, platform.bridge) };
 
     const jobs = createBackgroundJobs({
       clock,
@@ -121,7 +124,7 @@ export async function openSite(options: SiteOptions): Promise<Site> {
       clock,
       logger,
       database,
-      sessions,
+      sessions: appSessions,
       rateLimits,
       passwords: options.passwords ?? createPasswordHasher(),
       metrics,
@@ -161,7 +164,7 @@ export async function openSite(options: SiteOptions): Promise<Site> {
       },
     });
 
-    return { app, database, sessions, platform, metrics, jobs, close: closeAll };
+    return { app, database, sessions: appSessions, platform, metrics, jobs, close: closeAll };
   } catch (error) {
     await closeAll();
     throw error;

@@ -1,10 +1,11 @@
 import { Router, type Request, type Response } from 'express';
 import { RequestError } from '../errors';
+import { toHostUser } from '../host-user';
 import type { Bridge } from 'vf-login-bridge';
 import type { Render } from '../web/render';
 import { wantsJson } from '../web/negotiate';
 import { accountForm, parseForm, passwordForm } from './forms';
-import { toHostUser, type HostSessions } from './host-session';
+import type { HostSessions } from './host-session';
 import type { LoginGuard } from './login-limits';
 import type { PasswordHasher } from './passwords';
 import type { PasswordPolicy } from './password-policy';

@@ -1,7 +1,7 @@
 import type { Request } from 'express';
 import type session from 'express-session';
-import type { Clock } from 'vf-login-bridge';
-import type { Bridge, HostUser } from 'vf-login-bridge';
+import { LogoutAwareStore, type Bridge, type Clock } from 'vf-login-bridge';
+import { toHostUser } from '../host-user';
 import type { User } from './user-store';
 
 declare module 'express-session' {
@@ -12,13 +12,9 @@ declare module 'express-session' {
   }
 }
 
-/** The host user as the platform sees it: its own id, never a fixed admin id (docs/platform-protocol.md#accounts-login). */
-export function toHostUser(user: User): HostUser {
-  return { id: String(user.id), name: user.name, email: user.email };
-}
-
 export interface HostSessionDeps {
   bridge: Bridge;
+  /** the store express-session is given: a HostSessionStore, so a late save cannot revive a session ended here */
   store: session.Store;
   clock: Clock;
   /** host session ids that may still be live for a user (src/platform/host-session-index.ts) */
@@ -33,7 +29,6 @@ export interface HostSessionDeps {
  */
 export function createHostSessions(deps: HostSessionDeps) {
   const { bridge, store, clock } = deps;
-  refuseSavesOfEndedSessions(store, (sid) => bridge.hasEnded(sid));
 
   /** Ends one session, wherever it is: platform first (queued if it is down), then the host row. */
   async function endSession(sid: string): Promise<boolean> {
@@ -97,17 +92,26 @@ async function destroyIfAlive(store: session.Store, sid: string): Promise<boolea
 }
 
 /**
- * express-session saves a modified session at the end of its request, by an upsert. A request
- * that was under way when its session was logged out from elsewhere (the logout hook) would
- * write that session back, still logged in. Every logged-out host session leaves a tombstone in
- * the bridge, and a save for such a session is dropped.
+ * The store express-session and the host sessions are given: a save of a session logged out
+ * meanwhile is dropped (the library's LogoutAwareStore, docs/architecture.md#a-logout), and the
+ * sessions a request starts with are built by the store beneath, which hands the request what it
+ * read with the session (src/store/session-store.ts).
  */
-function refuseSavesOfEndedSessions(store: session.Store, hasEnded: (sid: string) => Promise<boolean>): void {
-  const save = store.set.bind(store);
-  store.set = (sid, data, callback) => {
-    hasEnded(sid).then(
-      (ended) => (ended ? callback?.() : save(sid, data, callback)),
-      (error: unknown) => callback?.(error),
-    );
-  };
+export class HostSessionStore extends LogoutAwareStore {
+  constructor(inner: session.Store, bridge: Pick<Bridge, 'hasEnded'>) {
+    super(inner, (sid) => bridge.hasEnded(sid));
+  }
+
+  /**
+   * The site moves an expiry only by saving, when it moves by a minute (src/auth/session-lifetime.ts);
+   * neither store beneath touches (the database one has no touch, Redis's is turned off). So a touch
+   * has nothing to do, and asking whether the session ended would cost every page view a read.
+   */
+  override touch(_sid: string, _data: session.SessionData, callback?: () => void): void {
+    callback?.();
+  }
+
+  override createSession(req: Request, data: session.SessionData): session.Session & session.SessionData {
+    return this.inner.createSession(req, data);
+  }
 }

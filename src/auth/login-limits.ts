@@ -1,6 +1,6 @@
-import { RateLimiterRes, type RateLimiterAbstract } from 'rate-limiter-flexible';
+import { RateLimiterRes } from 'rate-limiter-flexible';
 import { RateLimitedError } from '../errors';
-import type { RateLimits } from './rate-limits';
+import type { AttemptCounter, RateLimits } from './rate-limits';
 
 /** Who is trying to log in to which account. */
 export interface LoginAttempt {
@@ -28,14 +28,14 @@ export interface LoginAttempt {
 export function createLoginGuard(limits: RateLimits) {
   const clientKey = (a: LoginAttempt) => `${a.account}|${a.device ? `device:${a.device}` : `ip:${a.ip}`}`;
   /** The counters one attempt goes through, in order; the first one past its limit refuses. */
-  const countersFor = (a: LoginAttempt): Array<[RateLimiterAbstract, string]> => [
+  const countersFor = (a: LoginAttempt): Array<[AttemptCounter, string]> => [
     [limits.loginPerAccountClient, clientKey(a)],
     ...(a.device
       ? []
       : ([
           [limits.loginPerIp, a.ip],
           [limits.loginPerAccount, a.account],
-        ] as Array<[RateLimiterAbstract, string]>)),
+        ] as Array<[AttemptCounter, string]>)),
     [limits.loginCeiling, a.account],
   ];
 
@@ -49,7 +49,7 @@ export function createLoginGuard(limits: RateLimits) {
     },
     /** Only failures count: the client starts afresh, and the shared counters get their point back. */
     async loginSucceeded(attempt: LoginAttempt): Promise<void> {
-      const [[hard, hardKey], ...shared] = countersFor(attempt) as [[RateLimiterAbstract, string], ...Array<[RateLimiterAbstract, string]>];
+      const [[hard, hardKey], ...shared] = countersFor(attempt) as [[AttemptCounter, string], ...Array<[AttemptCounter, string]>];
       await Promise.all([hard.delete(hardKey), ...shared.map(([limiter, key]) => limiter.reward(key, 1))]);
     },
     /** Registrations count whether or not they succeed. */
@@ -77,7 +77,7 @@ export function createLoginGuard(limits: RateLimits) {
 export type LoginGuard = ReturnType<typeof createLoginGuard>;
 
 /** Counts one; returns the limiter's state when that went past the limit. */
-async function consume(limiter: RateLimiterAbstract, key: string): Promise<RateLimiterRes | undefined> {
+async function consume(limiter: AttemptCounter, key: string): Promise<RateLimiterRes | undefined> {
   try {
     await limiter.consume(key);
     return undefined;

@@ -18,19 +18,29 @@ import type { RedisClient } from '../store/session-stores';
  * counters combine is in src/auth/login-limits.ts.
  */
 export interface RateLimits {
-  readonly loginPerAccountClient: RateLimiterAbstract;
-  readonly loginPerAccount: RateLimiterAbstract;
-  readonly loginPerIp: RateLimiterAbstract;
-  readonly loginCeiling: RateLimiterAbstract;
-  readonly registerPerIp: RateLimiterAbstract;
-  readonly accountChangesPerUser: RateLimiterAbstract;
-  readonly accountChangesPerIp: RateLimiterAbstract;
+  readonly loginPerAccountClient: AttemptCounter;
+  readonly loginPerAccount: AttemptCounter;
+  readonly loginPerIp: AttemptCounter;
+  readonly loginCeiling: AttemptCounter;
+  readonly registerPerIp: AttemptCounter;
+  readonly accountChangesPerUser: AttemptCounter;
+  readonly accountChangesPerIp: AttemptCounter;
   /**
    * Deletes counters that expired over an hour ago, from a SQL store (Redis expires its own keys).
    * The prune job calls it, on one instance per period (src/background-jobs.ts): the library's own
    * timer would go on firing into a closed database after the site closes.
    */
   prune(): Promise<void>;
+}
+
+/** What the site asks of one counter (src/auth/login-limits.ts): the part of a limiter it uses. */
+export interface AttemptCounter {
+  /** Counts one attempt; rejects with the limiter's RateLimiterRes when that went past the limit. */
+  consume(key: string): Promise<RateLimiterRes>;
+  /** Gives points back to the key. */
+  reward(key: string, points: number): Promise<RateLimiterRes>;
+  /** Forgets the key's count. */
+  delete(key: string): Promise<boolean>;
 }
 
 const FIFTEEN_MINUTES = 15 * 60;
@@ -43,15 +53,18 @@ export async function createRateLimits(
   limits: RateLimitConfig,
   store: { raw: RawClient; redis?: RedisClient | undefined; redisKeyPrefix?: string | undefined },
 ): Promise<RateLimits> {
-  const make = async (keyPrefix: string, points: number, duration: number) =>
-    failClosed(
-      await createLimiter(store, {
-        keyPrefix: store.redis ? `${store.redisKeyPrefix ?? ''}${keyPrefix}` : keyPrefix,
-        points,
-        duration,
-        tableName: 'rate_limits_' + keyPrefix,
-      }),
-    );
+  /** every limiter made, for prune(): the counters the site uses wrap them */
+  const limiters: RateLimiterAbstract[] = [];
+  const make = async (keyPrefix: string, points: number, duration: number) => {
+    const limiter = await createLimiter(store, {
+      keyPrefix: store.redis ? `${store.redisKeyPrefix ?? ''}${keyPrefix}` : keyPrefix,
+      points,
+      duration,
+      tableName: 'rate_limits_' + keyPrefix,
+    });
+    limiters.push(limiter);
+    return new FailClosedCounter(limiter);
+  };
   const perClient = limits.loginPerAccountClient ?? limits.loginPerAccount;
   const ceiling = limits.loginCeiling ?? 2 * limits.loginPerAccount + perClient + 1;
   const [loginPerAccountClient, loginPerAccount, loginPerIp, loginCeiling, registerPerIp, accountChangesPerUser, accountChangesPerIp] = await Promise.all([
@@ -63,11 +76,11 @@ export async function createRateLimits(
     make('account_user', limits.accountChangesPerUser ?? 10, ONE_HOUR),
     make('account_ip', limits.accountChangesPerIp ?? 30, ONE_HOUR),
   ]);
-  const all = [loginPerAccountClient, loginPerAccount, loginPerIp, loginCeiling, registerPerIp, accountChangesPerUser, accountChangesPerIp];
   const prune = async () => {
     if (store.redis) return;
+    // The limiter stamps its counters' expiries with the system time itself, so they are compared with it.
     const hourAgo = Date.now() - ONE_HOUR * 1000;
-    for (const limiter of all) await (limiter as unknown as SqlLimiter).clearExpired(hourAgo);
+    for (const limiter of limiters) await (limiter as unknown as SqlLimiter).clearExpired(hourAgo);
   };
   return { loginPerAccountClient, loginPerAccount, loginPerIp, loginCeiling, registerPerIp, accountChangesPerUser, accountChangesPerIp, prune };
 }
@@ -102,15 +115,34 @@ function createLimiter(
  * and a store failure (anything but the limiter's own "over the limit" answer) becomes a 503
  * that refuses the attempt. Counting resumes by itself when the store is back.
  */
-function failClosed(limiter: RateLimiterAbstract): RateLimiterAbstract {
-  const unavailable = (cause?: unknown) => new AppError('RATE_LIMIT_UNAVAILABLE', 'Sign-in is briefly unavailable. Please try again in a moment.', { cause });
-  for (const method of ['consume', 'penalty', 'reward', 'get', 'set', 'block', 'delete'] as const) {
-    const original = (limiter[method] as (...args: unknown[]) => Promise<unknown>).bind(limiter);
-    (limiter as unknown as Record<string, unknown>)[method] = (...args: unknown[]) =>
-      withDeadline(original(...args), STORE_TIMEOUT_MS, () => unavailable()).catch((rejection: unknown) => {
-        if (rejection instanceof RateLimiterRes || isAppError(rejection)) throw rejection;
-        throw unavailable(rejection);
-      });
+export class FailClosedCounter implements AttemptCounter {
+  constructor(
+    private readonly limiter: RateLimiterAbstract,
+    private readonly timeoutMs = STORE_TIMEOUT_MS,
+  ) {}
+
+  consume(key: string): Promise<RateLimiterRes> {
+    return this.bounded(() => this.limiter.consume(key));
   }
-  return limiter;
+
+  reward(key: string, points: number): Promise<RateLimiterRes> {
+    return this.bounded(() => this.limiter.reward(key, points));
+  }
+
+  delete(key: string): Promise<boolean> {
+    return this.bounded(() => this.limiter.delete(key));
+  }
+
+  private bounded<T>(call: () => Promise<T>): Promise<T> {
+    // A store that throws at once (a closed database) is refused like one that answers with an error.
+    const work = Promise.resolve().then(call);
+    return withDeadline(work, this.timeoutMs, () => rateLimitUnavailable()).catch((rejection: unknown) => {
+      if (rejection instanceof RateLimiterRes || isAppError(rejection)) throw rejection;
+      throw rateLimitUnavailable(rejection);
+    });
+  }
+}
+
+function rateLimitUnavailable(cause?: unknown): AppError {
+  return new AppError('RATE_LIMIT_UNAVAILABLE', 'Sign-in is briefly unavailable. Please try again in a moment.', { cause });
 }

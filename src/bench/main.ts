@@ -9,6 +9,7 @@ import { createAccountsClient, createTokenClient } from 'vf-login-bridge';
 import { PROJECT_ROOT } from '../web/render';
 import type { EmulatorStats } from 'vf-platform-emulator';
 import { runLoad, type LoadRequest } from './load';
+import { startAdapterApps } from './adapter-apps';
 import { startProcess, type BenchProcess } from './processes';
 import { registerReader, timeLogins } from './reader';
 import { figureTable, latencyChart, ratioOf, variantTable, type Figure, type VariantFigures } from './report';
@@ -17,9 +18,10 @@ import { formatSpread, spreadOf } from './summary';
 
 /**
  * `npm run bench`: the page path measured from outside the site. The emulator, two sites (the
- * bridge on and off), a bare Express app with the same templates, and every load run are separate
- * processes; the variants run interleaved (A B C D, A B C D, ...) so a machine that slows down
- * part-way slows every variant alike. README.md#performance explains each figure.
+ * bridge on and off), a bare Express app with the same templates, a minimal publisher app with the
+ * library's Express adapter and without it, and every load run are separate processes; the
+ * variants run interleaved (A B C ... F, then F ... C B A) so a machine that slows down part-way
+ * slows every variant alike. README.md#performance explains each figure.
  *
  *   --quick     one short round: checks the bench works (CI), not the figures
  *   --check     exit 1 when a figure misses its goal
@@ -55,7 +57,9 @@ async function main(): Promise<void> {
     const siteOn = await start('site-process', siteEnv('bridge-on'));
     const siteOff = await start('site-process', { ...siteEnv('bridge-off'), BENCH_BRIDGE: 'off' });
     const bare = await start('bare-process', { BENCH_EMBED_SRC: emulator.embedSrc! });
+    const adapter = await startAdapterApps(start, emulator, dir);
     const platformStats = async (): Promise<EmulatorStats> => (await fetch(`${emulator.url}/_emulator/stats`)).json() as Promise<EmulatorStats>;
+    const platformCalls = (s: EmulatorStats) => s.calls.token + s.calls.login + s.calls.logout;
 
     const cookieOn = await registerReader(siteOn.url, 'reader@bench.example');
     const cookieOff = await registerReader(siteOff.url, 'reader@bench.example');
@@ -65,6 +69,8 @@ async function main(): Promise<void> {
       { name: 'anonymous article', server: siteOn, headers: {} },
       { name: 'logged-in article, bridge on', server: siteOn, headers: { cookie: cookieOn } },
       { name: 'logged-in article, bridge off', server: siteOff, headers: { cookie: cookieOff } },
+      { name: 'minimal app + adapter, logged in', server: adapter.with.server, headers: { cookie: adapter.with.cookie } },
+      { name: 'same minimal app without it', server: adapter.without.server, headers: { cookie: adapter.without.cookie } },
       ] as Array<{ name: string; server: BenchProcess; headers: Record<string, string> }>
     ).map((variant) => ({ ...variant, figures: { name: variant.name, runs: [] } as VariantFigures }));
     const job = (variant: (typeof variants)[number], extra: Partial<LoadRequest> = {}): LoadRequest => ({
@@ -80,26 +86,31 @@ async function main(): Promise<void> {
     for (const variant of variants) await runLoad(job(variant, { seconds: Math.min(2, seconds) }));
 
     const loggedIn = variants[2]!;
-    const before = { site: await siteOn.stats(), platform: await platformStats() };
+    const before = { site: await siteOn.stats() };
     let loggedInRequests = 0;
     for (let round = 1; round <= rounds; round += 1) {
-      // A B C D, then D C B A: whatever the order itself costs falls on every variant alike.
+      // A B C ..., then ... C B A: whatever the order itself costs falls on every variant alike.
       const order = round % 2 === 1 ? variants : [...variants].reverse();
       for (const variant of order) {
         const cpuBefore = variant.server.cpuMicros();
+        const callsBefore = platformCalls(await platformStats());
         const result = await runLoad(job(variant));
         const cpuMicrosPerRequest = (variant.server.cpuMicros() - cpuBefore) / result.requests;
-        variant.figures.runs.push({ ...result, cpuMicrosPerRequest });
+        // One load run at a time and no logout queued anywhere: the platform calls in a run are its variant's.
+        const platformCallsInRun = platformCalls(await platformStats()) - callsBefore;
+        variant.figures.runs.push({ ...result, cpuMicrosPerRequest, platformCalls: platformCallsInRun });
         if (variant === loggedIn) loggedInRequests += result.requests;
       }
       process.stdout.write(`round ${round}: ${variants.map((v) => `${(v.figures.runs.at(-1)!.requests / v.figures.runs.at(-1)!.seconds).toFixed(0)}`).join(' / ')} req/s\n`);
     }
-    const after = { site: await siteOn.stats(), platform: await platformStats() };
+    const after = { site: await siteOn.stats() };
     // The anonymous runs hit the same site: only the logged-in ones run SQL (anonymous views run none).
     const statementsPerView = (after.site.statements - before.site.statements) / loggedInRequests;
     const writesPerView = (after.site.writes - before.site.writes) / loggedInRequests;
-    const platformCalls = (s: EmulatorStats) => s.calls.token + s.calls.login + s.calls.logout;
-    const platformCallsPerView = (platformCalls(after.platform) - platformCalls(before.platform)) / loggedInRequests;
+    const callsIn = (figures: VariantFigures[]) => figures.flatMap((f) => f.runs).reduce((sum, run) => sum + run.platformCalls, 0);
+    const platformCallsPerView = callsIn(variants.slice(1, 4).map((v) => v.figures)) / loggedInRequests;
+    const adapterRuns = variants[4]!.figures.runs;
+    const platformCallsPerAdapterView = callsIn([variants[4]!.figures]) / adapterRuns.reduce((sum, run) => sum + run.requests, 0);
 
     // The logged-in page at 80% of its peak rate: its tail latency when the site is busy but keeping up.
     const peak = spreadOf(loggedIn.figures.runs.map((run) => run.requests / run.seconds)).median;
@@ -131,11 +142,12 @@ async function main(): Promise<void> {
     await Promise.all(Array.from({ length: 1000 }, (_, i) => accounts.login({ id: `burst-${i}`, name: `Burst ${i}` })));
     const burstTokenCalls = (await platformStats()).calls.token - tokensBefore;
 
-    const [bareV, anonymousV, onV, offV] = variants.map((v) => v.figures) as [VariantFigures, VariantFigures, VariantFigures, VariantFigures];
+    const [bareV, anonymousV, onV, offV, adapterV, withoutV] = variants.map((v) => v.figures) as [VariantFigures, VariantFigures, VariantFigures, VariantFigures, VariantFigures, VariantFigures];
     const ratios = [
       { name: 'logged-in / bare', ...ratioOf(onV, bareV), goal: 0.5 },
       { name: 'anonymous / bare', ...ratioOf(anonymousV, bareV), goal: 0.75 },
       { name: 'bridge on / off', ...ratioOf(onV, offV), goal: 0.98 },
+      { name: 'adapter / same app without it', ...ratioOf(adapterV, withoutV), goal: 0.95 },
       { name: 'logged-in / anonymous', ...ratioOf(onV, anonymousV), goal: undefined },
     ];
     const figures: Figure[] = [
@@ -151,6 +163,7 @@ async function main(): Promise<void> {
       { name: 'SQL writes per logged-in view', value: writesPerView.toFixed(4), goal: '0, but the once-a-minute roll', met: writesPerView < 0.01 },
       { name: 'session writes per anonymous GET /login', value: sessionWritesPerForm.toFixed(3), goal: '0', met: sessionWritesPerForm === 0 },
       { name: 'platform calls per page view', value: platformCallsPerView.toFixed(4), goal: '0', met: platformCallsPerView === 0 },
+      { name: 'platform calls per adapter page view', value: platformCallsPerAdapterView.toFixed(4), goal: '0', met: platformCallsPerAdapterView === 0 },
       { name: 'token calls for 1,000 cold concurrent logins', value: String(burstTokenCalls), goal: '1', met: burstTokenCalls === 1 },
       {
         name: 'login latency minus argon2id verify, median ms',

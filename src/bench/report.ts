@@ -4,7 +4,7 @@ import type { LoadResult } from './load';
 export interface VariantFigures {
   name: string;
   /** one per round */
-  runs: Array<LoadResult & { cpuMicrosPerRequest: number }>;
+  runs: Array<LoadResult & { cpuMicrosPerRequest: number; platformCalls: number }>;
 }
 
 /** One line of the results: a figure, what it was measured at, and whether it reached its goal. */

@@ -54,18 +54,32 @@ const LEGACY_INDEXES: Record<string, { name: string; column: string }> = {
 
 /**
  * A database of the earlier releases holds the bridge's tables without a prefix: each is renamed
- * under the prefix with its rows, and its index follows. A new database has none of them.
+ * under the prefix with its rows, and its indexes follow, so the database ends as a new one
+ * starts and no name of the bridge's is left for a table of the site's to collide with. A new
+ * database has none of them.
  */
 async function moveBridgeTables(db: Kysely<unknown>, dialect: Dialect, prefix: string): Promise<void> {
   const existing = new Set(await tablesOfThisSchema(db, dialect));
   for (const table of BRIDGE_TABLES) {
     if (!existing.has(table) || existing.has(prefix + table)) continue;
     await sql`alter table ${sql.table(table)} rename to ${sql.table(prefix + table)}`.execute(db);
+    // SQLite renames a table's own key index with it; PostgreSQL keeps the key's old name.
+    if (dialect === 'postgres') await renamePrimaryKey(db, prefix + table);
     const index = LEGACY_INDEXES[table];
     if (!index) continue;
     // SQLite cannot rename an index; it is made again under the new name.
     await db.schema.dropIndex(index.name).ifExists().execute();
     await db.schema.createIndex(prefix + index.name).ifNotExists().on(prefix + table).column(index.column).execute();
+  }
+}
+
+/** Gives a moved table's primary key (and its index) the name PostgreSQL gives a new table's: `<table>_pkey`. */
+async function renamePrimaryKey(db: Kysely<unknown>, table: string): Promise<void> {
+  const { rows } = await sql<{ name: string }>`select conname as name from pg_constraint where conrelid = ${table}::regclass and contype = 'p'`.execute(db);
+  const current = rows[0]?.name;
+  const wanted = `${table}_pkey`;
+  if (current && current !== wanted) {
+    await sql`alter table ${sql.table(table)} rename constraint ${sql.id(current)} to ${sql.id(wanted)}`.execute(db);
   }
 }
 

@@ -1,7 +1,8 @@
+import type { Request } from 'express';
 import type session from 'express-session';
 import { RedisStore } from 'connect-redis';
 import { createClient } from 'redis';
-import type { Clock } from 'vf-login-bridge';
+import { ForwardingStore, type Clock } from 'vf-login-bridge';
 import type { Database } from './database';
 import { withDeadline } from './deadline';
 import { DatabaseSessionStore } from './session-store';
@@ -36,11 +37,8 @@ export const REDIS_COMMAND_TIMEOUT_MS = 1_000;
 export const REDIS_CONNECT_TIMEOUT_MS = 10_000;
 
 export function openDatabaseSessionStore(database: Database, clock: Clock, ttlMs: number): SessionStoreHandle {
-  const store = guardStore(new DatabaseSessionStore(database.db, clock, ttlMs), (work) =>
-    work.catch((error: unknown) => {
-      throw isDatabaseUnavailable(error) ? new DatabaseUnavailableError(error) : error;
-    }),
-  );
+  const rows = new DatabaseSessionStore(database.db, clock, ttlMs);
+  const store = new BoundedStore(rows, boundDatabaseCall);
   return {
     store,
     kind: 'database',
@@ -48,7 +46,7 @@ export function openDatabaseSessionStore(database: Database, clock: Clock, ttlMs
     redisKeyPrefix: '',
     exists: (sid) => existsIn(store, sid),
     ping: () => database.ping(),
-    close: async () => (store as DatabaseSessionStore).close(),
+    close: async () => rows.close(),
   };
 }
 
@@ -70,11 +68,7 @@ export async function openRedisSessionStore(url: string, ttlMs: number, keyPrefi
   client.on('error', () => undefined);
   await connectWithin(client);
   connected = true;
-  const bounded = <T>(work: Promise<T>) =>
-    withDeadline(work, REDIS_COMMAND_TIMEOUT_MS, () => new SessionStoreUnavailableError()).catch((error: unknown) => {
-      throw error instanceof SessionStoreUnavailableError ? error : new SessionStoreUnavailableError(error);
-    });
-  const store = guardStore(new RedisStore({ client, prefix: `${keyPrefix}sess:`, ttl: Math.ceil(ttlMs / 1000), disableTouch: true }), bounded);
+  const store = new BoundedStore(new RedisStore({ client, prefix: `${keyPrefix}sess:`, ttl: Math.ceil(ttlMs / 1000), disableTouch: true }), boundRedisCall);
   return {
     store,
     kind: 'redis',
@@ -82,10 +76,10 @@ export async function openRedisSessionStore(url: string, ttlMs: number, keyPrefi
     redisKeyPrefix: keyPrefix,
     exists: (sid) => existsIn(store, sid),
     ping: async () => {
-      await bounded(client.ping());
+      await boundRedisCall(client.ping());
     },
     close: async () => {
-      if (client.isOpen) await bounded(client.close()).catch(() => client.destroy());
+      if (client.isOpen) await boundRedisCall(client.close()).catch(() => client.destroy());
     },
   };
 }
@@ -104,27 +98,71 @@ async function connectWithin(client: RedisClient): Promise<void> {
   }
 }
 
-type Callback = (err?: unknown, value?: unknown) => void;
+/** Waits for one store call within the store's deadline, turning its failures into a typed error. */
+export type BoundCall = <T>(work: Promise<T>) => Promise<T>;
+
+/** The database bounds its own waits (POSTGRES_LIMITS in the bridge's store): only its failure is named here. */
+export const boundDatabaseCall: BoundCall = (work) =>
+  work.catch((error: unknown) => {
+    throw isDatabaseUnavailable(error) ? new DatabaseUnavailableError(error) : error;
+  });
+
+/** A Redis call answers within REDIS_COMMAND_TIMEOUT_MS or fails, and every failure is the store's being unavailable. */
+export const boundRedisCall: BoundCall = (work) =>
+  withDeadline(work, REDIS_COMMAND_TIMEOUT_MS, () => new SessionStoreUnavailableError()).catch((error: unknown) => {
+    throw error instanceof SessionStoreUnavailableError ? error : new SessionStoreUnavailableError(error);
+  });
 
 /**
- * Every call into the store goes through `bound`, which bounds its wait and turns its failures
- * into the typed errors the error handler answers with a 503. No store is touched: the site moves
- * expiries by saving, and only when they move by a minute (src/auth/session-lifetime.ts).
+ * The session store with every call bounded: each goes through `bound`, which limits its wait and
+ * turns its failures into the typed errors the error handler answers with a 503. No expiry is
+ * touched here: the site moves expiries by saving, and only when they move by a minute
+ * (src/auth/session-lifetime.ts).
  */
-function guardStore<S extends session.Store>(store: S, bound: <T>(work: Promise<T>) => Promise<T>): S {
-  for (const method of ['get', 'set', 'destroy'] as const) {
-    const original = store[method]?.bind(store) as ((...args: unknown[]) => void) | undefined;
-    if (!original) continue;
-    (store as unknown as Record<string, unknown>)[method] = (...args: unknown[]) => {
-      const callback = (typeof args[args.length - 1] === 'function' ? args.pop() : undefined) as Callback | undefined;
-      const work = new Promise<unknown>((resolve, reject) => original(...args, (err: unknown, value: unknown) => (err ? reject(err) : resolve(value))));
-      bound(work).then(
-        (value) => callback?.(null, value),
-        (error: unknown) => callback?.(error),
-      );
-    };
+export class BoundedStore extends ForwardingStore {
+  constructor(
+    inner: session.Store,
+    private readonly bound: BoundCall,
+  ) {
+    super(inner);
   }
-  return store;
+
+  override get(sid: string, callback: (err: unknown, data?: session.SessionData | null) => void): void {
+    settle(this.bound(promised<session.SessionData | null>((done) => this.inner.get(sid, done))), callback);
+  }
+
+  override set(sid: string, data: session.SessionData, callback?: (err?: unknown) => void): void {
+    settle(this.bound(promised((done) => this.inner.set(sid, data, done))), callback);
+  }
+
+  override destroy(sid: string, callback?: (err?: unknown) => void): void {
+    settle(this.bound(promised((done) => this.inner.destroy(sid, done))), callback);
+  }
+
+  override touch(sid: string, data: session.SessionData, callback?: () => void): void {
+    const touch = this.inner.touch?.bind(this.inner);
+    if (!touch) return void callback?.();
+    // express-session's touch callback takes the error too, though the typings leave it out.
+    settle(this.bound(promised((done) => touch(sid, data, done))), callback as ((err?: unknown) => void) | undefined);
+  }
+
+  /** The database store hands the request what it read with the session (src/store/session-store.ts). */
+  override createSession(req: Request, data: session.SessionData): session.Session & session.SessionData {
+    return this.inner.createSession(req, data);
+  }
+}
+
+/** A store call with a callback, as a promise. */
+function promised<T = void>(call: (done: (err?: unknown, value?: T) => void) => void): Promise<T> {
+  return new Promise<T>((resolve, reject) => call((err, value) => (err ? reject(err) : resolve(value as T))));
+}
+
+/** The promise's outcome, to a store callback. */
+function settle<T>(work: Promise<T>, callback: ((err: unknown, value?: T) => void) | undefined): void {
+  work.then(
+    (value) => callback?.(null, value),
+    (error: unknown) => callback?.(error),
+  );
 }
 
 function existsIn(store: session.Store, sid: string): Promise<boolean> {

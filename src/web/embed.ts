@@ -1,6 +1,6 @@
 import type { RequestHandler } from 'express';
 import type { Bridge, PlatformSession } from 'vf-login-bridge';
-import { toHostUser } from '../auth/host-session';
+import { toHostUser } from '../host-user';
 import { snapshotFor } from '../store/reader-snapshot';
 
 /** What the embed tag on every page carries (docs/platform-protocol.md#embed-tag). */

@@ -16,11 +16,19 @@ describe('the Express adapter of the package', () => {
   beforeAll(async () => {
     emulator = await startTestEmulator();
     database = await openTempDatabase();
-    viafoura = await createViafouraBridge({ siteId: TEST_SITE_ID, apiKey: TEST_API_KEY, apiUrl: emulator.url, embedSrc: emulator.embedSrc, database: database.db, clock: emulator.clock, background: false });
-    const sessionStore = new session.MemoryStore();
+    viafoura = await createViafouraBridge({
+      siteId: TEST_SITE_ID,
+      apiKey: TEST_API_KEY,
+      apiUrl: emulator.url,
+      embedSrc: emulator.embedSrc,
+      database: database.db,
+      sessionStore: new session.MemoryStore(),
+      clock: emulator.clock,
+      background: false,
+    });
     app = express();
-    app.use(session({ secret: 'acme-session-secret-0123456789abcdef', resave: false, saveUninitialized: false, store: sessionStore }));
-    app.use('/hooks', viafoura.hookRouter({ secret: HOOK_SECRET, sessionStore }));
+    app.use('/hooks', viafoura.hookRouter({ secret: HOOK_SECRET }));
+    app.use(session({ secret: 'acme-session-secret-0123456789abcdef', resave: false, saveUninitialized: false, store: viafoura.sessionStore }));
     app.use(viafoura.middleware);
     app.post('/login/:name', (req, res, next) => {
       req.session.regenerate((err) => {
@@ -63,8 +71,9 @@ describe('the Express adapter of the package', () => {
   });
 
   it('refuses to start without credentials or a database, naming the option', async () => {
-    await expect(createViafouraBridge({ siteId: '', apiKey: 'k', database: database.db })).rejects.toThrow('siteId');
-    await expect(createViafouraBridge({ siteId: 'a:b', apiKey: 'k', database: database.db })).rejects.toThrow('siteId must not contain ":"');
-    await expect(createViafouraBridge({ siteId: 's', apiKey: 'k', database: '' })).rejects.toThrow('database');
+    const sessionStore = new session.MemoryStore();
+    await expect(createViafouraBridge({ siteId: '', apiKey: 'k', database: database.db, sessionStore })).rejects.toThrow('siteId');
+    await expect(createViafouraBridge({ siteId: 'a:b', apiKey: 'k', database: database.db, sessionStore })).rejects.toThrow('siteId must not contain ":"');
+    await expect(createViafouraBridge({ siteId: 's', apiKey: 'k', database: '', sessionStore })).rejects.toThrow('database');
   });
 });

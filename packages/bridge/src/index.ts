@@ -6,6 +6,8 @@
 export {
   createViafouraBridge,
   embedTagHtml,
+  SessionSetupError,
+  type SessionSetupCode,
   type HookRouterOptions,
   type ViafouraBridge,
   type ViafouraBridgeOptions,
@@ -52,3 +54,4 @@ export {
   type JoinedBridgeColumns,
 } from './store/session-columns';
 export { ForwardingStore, LogoutAwareStore, isSessionStore } from './express/session-store';
+export { viafouraLocals } from './express/embed-tag';

@@ -23,9 +23,9 @@ export const DEFAULT_SCHEDULE: JobSchedule = { deliverEveryMs: 5_000, pruneEvery
 export interface BackgroundJobs {
   /** Runs one job now, if this instance wins its period; resolves whether it ran. Tests move the clock and call this. */
   run(name: JobName): Promise<boolean>;
-  /** Starts the timers (unref'd: they never keep the process alive). */
+  /** Starts the timers (unref'd: they never keep the process alive); a second call does nothing. */
   start(): void;
-  /** Stops the timers and waits for the runs under way. */
+  /** Stops the timers and waits for the runs under way; `start()` may start them again. */
   stop(): Promise<void>;
 }
 
@@ -34,10 +34,20 @@ export interface BackgroundJobDeps {
   logger: Logger;
   db: Kysely<BridgeSchema>;
   bridge: Bridge;
+  /** whether the session store holds this host session: false only when sure, rejects on a store error */
   hostSessionExists(sid: string): Promise<boolean>;
   /** expired rate-limit counters, pruned with the bridge rows */
   pruneRateLimits?: (() => Promise<void>) | undefined;
   schedule?: Partial<JobSchedule> | undefined;
+}
+
+/**
+ * One line per failed run, never swallowed: a known failure (the platform, the database, the
+ * session store) is a warning under its code, anything else an error with its message.
+ */
+function reportFailure(logger: Logger, job: JobName, error: unknown): void {
+  if (isAppError(error)) logger.warn({ code: error.code, job }, 'background job failed; the next run tries again');
+  else logger.error({ code: 'INTERNAL', job, reason: error instanceof Error ? error.message : String(error) }, 'background job failed; the next run tries again');
 }
 
 /**
@@ -75,7 +85,7 @@ export function createBackgroundJobs(deps: BackgroundJobDeps): BackgroundJobs {
     if (under) return under;
     const started = work(name)
       .catch((error: unknown) => {
-        logger.warn({ code: isAppError(error) ? error.code : 'INTERNAL', job: name }, 'background job failed; the next run tries again');
+        reportFailure(logger, name, error);
         return false;
       })
       .finally(() => running.delete(name));
@@ -86,6 +96,7 @@ export function createBackgroundJobs(deps: BackgroundJobDeps): BackgroundJobs {
   return {
     run,
     start() {
+      if (timers.length > 0) return;
       const every = (name: JobName, ms: number) => {
         const timer = setInterval(() => void run(name), ms);
         timer.unref();

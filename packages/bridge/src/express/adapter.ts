@@ -1,142 +1,84 @@
-import express, { Router, type ErrorRequestHandler, type Request, type RequestHandler } from 'express';
-import type { Store } from 'express-session';
+import type { Request, RequestHandler, Router } from 'express';
 import { systemClock, type Clock } from '../clock';
-import { isAppError } from '../errors';
-import { createHookRoutes } from '../hooks';
+import { createBackgroundJobs, type BackgroundJobs } from '../jobs';
 import { createConsoleLogger, type Logger } from '../logger';
-import { createPlatform, type Bridge, type HostUser, type Platform, type PlatformOptions, type PlatformSession } from '../platform';
-import { openBridgeDatabase } from '../store/bridge-database';
-import type { DatabaseSource } from '../store/database';
-import type { MetricsRegistry } from '../platform/metrics';
+import { createPlatform, type Bridge, type HostUser, type Platform, type PlatformSession } from '../platform';
+import { openBridgeDatabase, type BridgeDatabase } from '../store/bridge-database';
+import { createHookRouter, type HookRouterOptions } from './hook-router';
+import { createLogoutUser } from './logout-user';
+import { checkOptions, type ViafouraBridgeOptions } from './options';
+import { createPageMiddleware } from './page-middleware';
+import { checkedSessionId } from './session-setup';
+import { LogoutAwareStore, storeDestroy, storeHas } from './session-store';
+import { rememberUser, storedUser } from './session-user';
+
+export { embedTagHtml, type ViafouraLocals } from './embed-tag';
+export type { HookRouterOptions } from './hook-router';
+export type { ViafouraBridgeOptions } from './options';
+export { SessionSetupError, type SessionSetupCode } from './session-setup';
 
 const DEFAULT_API_URL = 'https://api.viafoura.co';
 const DEFAULT_EMBED_SRC = 'https://cdn.viafoura.net/entry/index.js';
-/** How often queued platform logouts are retried (docs/architecture.md#the-outbox). */
-const DELIVERY_INTERVAL_MS = 5_000;
-const PRUNE_INTERVAL_MS = 15 * 60_000;
-/** Where onLogin keeps the reader in the app's own session, for the page middleware. */
-const SESSION_KEY = 'viafoura';
-
-export interface ViafouraBridgeOptions {
-  /** The platform's Site ID and API key (docs/platform-protocol.md#token). */
-  siteId: string;
-  apiKey: string;
-  /** Default `https://api.viafoura.co`. */
-  apiUrl?: string | undefined;
-  /** The platform's embed script rendered into pages. Default: the platform's CDN script. */
-  embedSrc?: string | undefined;
-  /**
-   * `sqlite:<path>` or `postgres://...`, or the app's own handle: a pg Pool, a better-sqlite3
-   * Database or a Kysely instance. Only the bridge's own tables are created in it (`tablePrefix`).
-   */
-  database: DatabaseSource;
-  /** The prefix of the bridge's tables. Default `vf_`; lower-case letters, digits and `_`. */
-  tablePrefix?: string | undefined;
-  /** A prom-client Registry of the app's: the bridge's metrics go there. None: no metrics. */
-  metricsRegistry?: MetricsRegistry | undefined;
-  /** Every platform call gives up after this long. Default 3000 ms. */
-  timeoutMs?: number | undefined;
-  /** A pino-style logger. Default: warnings and errors to stderr as JSON lines. */
-  logger?: Logger | undefined;
-  clock?: Clock | undefined;
-  /** How the page middleware finds the reader. Default: the one `onLogin` stored in `req.session`. */
-  userOf?: ((req: Request) => HostUser | null | undefined) | undefined;
-  /** Retry queued logouts and prune old rows on timers. Default true; close() stops them. */
-  background?: boolean | undefined;
-  platformOptions?: PlatformOptions | undefined;
-}
-
-/** What the middleware puts in `res.locals.viafoura` for a page. */
-export interface ViafouraLocals {
-  /** The whole `<script id="viafoura-platform">` tag, escaped, ready to output unescaped in a template. */
-  embedTag: string;
-  src: string;
-  uid: string | null;
-  sid: string | null;
-}
-
-export interface HookRouterOptions {
-  /** 32+ characters; signs `POST /logout` hooks (README.md#the-logout-hook). */
-  secret: string;
-  /** The app's express-session store, where the user's host sessions are destroyed. */
-  sessionStore: Store;
-}
 
 export interface ViafouraBridge {
-  /** Sets `res.locals.viafoura` on every request: the embed tag, logged in when the reader is. */
+  /**
+   * Sets `res.locals.viafoura` (ViafouraLocals) on every request: the embed tag, logged in when
+   * the reader is, with `Cache-Control: private, no-store` on such a page (option `cacheControl`).
+   * Mount it after express-session. A request whose session middleware is missing, or does not
+   * use `sessionStore`, is answered 500 and one error line names the fix.
+   */
   middleware: RequestHandler;
-  /** After the app's own login has succeeded and regenerated the session id. */
+  /**
+   * The app's store, wrapped: pass it to express-session (`session({ store: viafoura.sessionStore })`).
+   * It refuses to save or touch a session that has logged out, so a request still under way when
+   * the reader logged out elsewhere cannot bring the session back (docs/architecture.md#a-logout).
+   */
+  sessionStore: LogoutAwareStore;
+  /**
+   * After the app's own login has succeeded and regenerated the session id: logs the reader in to
+   * the platform and keeps them in `req.session` for the middleware. Never fails for a platform
+   * outage (null, retried on a later page view). Throws SessionSetupError if the session setup is wrong.
+   */
   onLogin(req: Request, user: HostUser): Promise<PlatformSession | null>;
   /** The reader's name or email changed: the platform user follows at once. */
   onProfileChange(req: Request, user: HostUser): Promise<PlatformSession | null>;
-  /** Before the app ends its own session; the platform logout is queued durably if it fails. */
+  /**
+   * The app's logout (form or AJAX), before it ends its own session: the platform logout is
+   * queued durably and sent at once, and the host session is destroyed in the store. `req.session`
+   * stays usable for the rest of the request but is never saved again; regenerate it for a fresh one.
+   */
   onLogout(req: Request): Promise<void>;
-  /** A router answering `POST /logout` signed hooks; mount it where you like (`app.use('/hooks', ...)`). */
+  /**
+   * A router answering signed `POST /logout` hooks (README.md#the-logout-hook): every host
+   * session of the user is destroyed through `sessionStore`, every platform session logged out.
+   * Mount it before `express.json()` and the other body parsers (`app.use('/hooks', viafoura.hookRouter({ secret }))`),
+   * so the signature is checked over the body as sent. After a parser it uses a Buffer kept as
+   * `req.rawBody`, or a JSON body's canonical form; where it cannot check, it answers 500
+   * `HOOK_BODY_CONSUMED` and logs the fix, never a 401 for a good signature.
+   */
   hookRouter(options: HookRouterOptions): Router;
+  /**
+   * Ends every host and platform session of one user (an account closed, a password reset):
+   * the platform sessions are logged out (queued durably if it is down) and the host sessions
+   * destroyed in the store, none of them saved back by a request under way. Resolves how many
+   * host sessions were destroyed. Prefer it to `bridge.logoutUser`, which leaves the host sessions to the app.
+   */
+  logoutUser(hostUserId: string): Promise<number>;
+  /**
+   * Delivery of queued platform logouts, pruning, reconciliation with the session store:
+   * on timers unless `background: false`; `jobs.run(name)` runs one now.
+   */
+  jobs: BackgroundJobs;
   /** The bridge core, for anything the adapter does not cover. */
   bridge: Bridge;
+  /** Stops the jobs (waiting for runs under way), the platform clients and the database the bridge opened. */
   close(): Promise<void>;
 }
 
-type SessionHolder = { session?: (Record<string, unknown> & { id?: string }) | undefined; sessionID?: string };
-
-function sessionIdOf(req: Request): string {
-  const id = (req as unknown as SessionHolder).sessionID;
-  if (typeof id !== 'string' || id === '') throw new TypeError('the Viafoura bridge needs express-session before it (req.sessionID is unset)');
-  return id;
-}
-
-function storedUser(req: Request): HostUser | null {
-  const value = (req as unknown as SessionHolder).session?.[SESSION_KEY];
-  return value && typeof value === 'object' ? (value as HostUser) : null;
-}
-
-function rememberUser(req: Request, user: HostUser | null): void {
-  const session = (req as unknown as SessionHolder).session;
-  if (!session) return;
-  if (user) session[SESSION_KEY] = { id: user.id, name: user.name, email: user.email ?? null };
-  else delete session[SESSION_KEY];
-}
-
-const HTML_ESCAPES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
-const escapeHtml = (text: string) => text.replace(/[&<>"']/g, (c) => HTML_ESCAPES[c]!);
-
-/** The embed tag (docs/platform-protocol.md#embed-tag): data-uid/data-sid only for a logged-in reader. */
-export function embedTagHtml(src: string, platform: PlatformSession | null): string {
-  const ids = platform ? ` data-uid="${escapeHtml(platform.userId)}" data-sid="${escapeHtml(platform.session)}"` : '';
-  return `<script id="viafoura-platform" src="${escapeHtml(src)}"${ids} async></script>`;
-}
-
-function checkOptions(options: ViafouraBridgeOptions): void {
-  if (!options || typeof options !== 'object') throw new TypeError('createViafouraBridge requires options');
-  if (typeof options.siteId !== 'string' || options.siteId === '') throw new TypeError('createViafouraBridge requires siteId');
-  if (options.siteId.includes(':')) throw new TypeError('siteId must not contain ":" (docs/platform-protocol.md#token)');
-  if (typeof options.apiKey !== 'string' || options.apiKey === '') throw new TypeError('createViafouraBridge requires apiKey');
-  if (!options.database) throw new TypeError('createViafouraBridge requires database ("sqlite:<path>" or "postgres://...")');
-}
-
-/** Answers the hook's refusals as `{"error":{"code","message"}}`, never a stack trace. */
-const hookErrors: ErrorRequestHandler = (error, _req, res, next) => {
-  if (res.headersSent) return next(error);
-  if (isAppError(error)) return res.status(error.status).json({ error: { code: error.code, message: error.message } });
-  const status = typeof (error as { status?: unknown })?.status === 'number' ? (error as { status: number }).status : 500;
-  res.status(status).json({ error: { code: status === 500 ? 'INTERNAL' : 'BAD_REQUEST', message: status === 500 ? 'Something went wrong.' : 'The request was refused.' } });
-};
-
-/**
- * The bridge for any Express app with a login of its own: opens the database, wires the platform
- * clients, and adapts the app's requests to the bridge core (docs/architecture.md). Needs
- * express-session (or anything that sets `req.sessionID` and `req.session`) before it.
- */
-export async function createViafouraBridge(options: ViafouraBridgeOptions): Promise<ViafouraBridge> {
-  checkOptions(options);
-  const clock = options.clock ?? systemClock;
-  const logger = options.logger ?? createConsoleLogger('warn');
-  const embedSrc = options.embedSrc ?? DEFAULT_EMBED_SRC;
-  const database = await openBridgeDatabase(options.database, { tablePrefix: options.tablePrefix, logger });
-  let platform: Platform;
+/** The platform clients over the bridge's database; the database is closed again if they cannot be built. */
+async function openPlatform(options: ViafouraBridgeOptions, database: BridgeDatabase, clock: Clock, logger: Logger): Promise<Platform> {
   try {
-    platform = createPlatform({
+    return createPlatform({
       baseUrl: (options.apiUrl ?? DEFAULT_API_URL).replace(/\/+$/, ''),
       siteId: options.siteId,
       apiKey: options.apiKey,
@@ -151,63 +93,66 @@ export async function createViafouraBridge(options: ViafouraBridgeOptions): Prom
     await database.close();
     throw error;
   }
+}
+
+/**
+ * The bridge for any Express app with a login of its own: checks every option, opens the
+ * database, wires the platform clients, and adapts the app's requests to the bridge core
+ * (docs/architecture.md). A wrong option is a TypeError naming it, before anything is opened.
+ */
+export async function createViafouraBridge(options: ViafouraBridgeOptions): Promise<ViafouraBridge> {
+  checkOptions(options);
+  const clock = options.clock ?? systemClock;
+  const logger = options.logger ?? createConsoleLogger('warn');
+  const database = await openBridgeDatabase(options.database, { tablePrefix: options.tablePrefix, logger });
+  const platform = await openPlatform(options, database, clock, logger);
   const { bridge } = platform;
-  const userOf = options.userOf ?? storedUser;
-
-  const timers: NodeJS.Timeout[] = [];
-  if (options.background !== false) {
-    timers.push(setInterval(() => void bridge.deliverPendingLogouts().catch(() => undefined), DELIVERY_INTERVAL_MS));
-    timers.push(setInterval(() => void bridge.pruneSessions().catch(() => undefined), PRUNE_INTERVAL_MS));
-    for (const timer of timers) timer.unref();
-  }
-
-  const middleware: RequestHandler = async (req, res, next) => {
-    try {
-      const user = userOf(req) ?? null;
-      const session = user ? await bridge.platformSessionFor(sessionIdOf(req), user) : null;
-      const locals: ViafouraLocals = { embedTag: embedTagHtml(embedSrc, session), src: embedSrc, uid: session?.userId ?? null, sid: session?.session ?? null };
-      res.locals.viafoura = locals;
-      next();
-    } catch (error) {
-      next(error);
-    }
-  };
+  const sessionStore = new LogoutAwareStore(options.sessionStore, (sid) => bridge.hasEnded(sid));
+  const jobs = createBackgroundJobs({ clock, logger, db: database.db, bridge, hostSessionExists: (sid) => storeHas(sessionStore, sid), schedule: options.schedule });
+  if (options.background !== false) jobs.start();
+  const sessionId = (req: Request) => checkedSessionId(req, sessionStore);
+  const logoutUser = createLogoutUser({ bridge, sessionStore, logger });
+  let closed: Promise<void> | undefined;
 
   return {
-    middleware,
+    middleware: createPageMiddleware({
+      bridge,
+      sessionStore,
+      logger,
+      embedSrc: options.embedSrc ?? DEFAULT_EMBED_SRC,
+      userOf: options.userOf ?? storedUser,
+      cacheControl: options.cacheControl !== false,
+    }),
+    sessionStore,
+    jobs,
     bridge,
     async onLogin(req, user) {
-      const session = await bridge.onLogin(sessionIdOf(req), user);
+      const session = await bridge.onLogin(sessionId(req), user);
       rememberUser(req, user);
       return session;
     },
     async onProfileChange(req, user) {
-      const session = await bridge.onProfileChange(sessionIdOf(req), user);
+      const session = await bridge.onProfileChange(sessionId(req), user);
       rememberUser(req, user);
       return session;
     },
     async onLogout(req) {
-      await bridge.onLogout(sessionIdOf(req));
+      const sid = sessionId(req);
+      await bridge.onLogout(sid);
       rememberUser(req, null);
+      // Its tombstone now refuses every save, so the copy in the store must go: an app that only
+      // clears a field of req.session would otherwise leave the reader logged in there.
+      await storeDestroy(sessionStore, sid);
     },
-    hookRouter({ secret, sessionStore }) {
-      if (typeof secret !== 'string' || secret.length < 32) throw new TypeError('the hook secret must be at least 32 characters');
-      const destroy = (sid: string) => new Promise<boolean>((resolve) => sessionStore.destroy(sid, (error) => resolve(!error)));
-      const router = createHookRoutes({
-        secret,
-        clock,
-        db: database.db,
-        logOutUser: async (hostUserId) => {
-          const { hostSessionIds } = await bridge.logoutUser(hostUserId);
-          return (await Promise.all(hostSessionIds.map(destroy))).filter(Boolean).length;
-        },
-      });
-      return express.Router().use(router, hookErrors);
-    },
-    async close() {
-      for (const timer of timers) clearInterval(timer);
-      await platform.close();
-      await database.close();
+    logoutUser,
+    hookRouter: (hookOptions) => createHookRouter(hookOptions, { logOutUser: logoutUser, clock, logger, db: database.db }),
+    close() {
+      closed ??= (async () => {
+        await jobs.stop();
+        await platform.close();
+        await database.close();
+      })();
+      return closed;
     },
   };
 }

@@ -1,4 +1,5 @@
 import session from 'express-session';
+import { AppError } from '../errors';
 
 type Callback = (err?: unknown) => void;
 
@@ -53,6 +54,34 @@ export class LogoutAwareStore extends ForwardingStore {
       (error: unknown) => callback?.(error),
     );
   }
+
+  /**
+   * express-session touches every unmodified session at the end of its request, and some stores
+   * touch by an upsert: an ended session is not touched either, so no store can bring it back.
+   */
+  override touch(sid: string, data: session.SessionData, callback?: () => void): void {
+    // express-session's own callback takes an error, though the type declares none.
+    const done = callback as Callback | undefined;
+    this.hasEnded(sid).then(
+      (ended) => (ended ? done?.() : super.touch(sid, data, callback)),
+      (error: unknown) => done?.(error),
+    );
+  }
+}
+
+/** Whether the store holds this session: false only on a sure "no", a store error rejects. */
+export function storeHas(store: session.Store, sid: string): Promise<boolean> {
+  return new Promise((resolve, reject) => store.get(sid, (error, data) => (error ? reject(asStoreError(error)) : resolve(data != null))));
+}
+
+/** Destroys one session in the store; a store error rejects. */
+export function storeDestroy(store: session.Store, sid: string): Promise<void> {
+  return new Promise((resolve, reject) => store.destroy(sid, (error) => (error ? reject(asStoreError(error)) : resolve())));
+}
+
+/** A store's failure under a stable code, so logs and jobs name it whatever the store threw. */
+function asStoreError(error: unknown): AppError<'SESSION_STORE_UNAVAILABLE'> {
+  return new AppError('SESSION_STORE_UNAVAILABLE', 'The session store did not answer.', { cause: error, status: 503 });
 }
 
 /** Whether a value has the three methods every express-session store has. */

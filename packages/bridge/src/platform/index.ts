@@ -8,9 +8,8 @@ import { createAccountsClient, type AccountsClient } from './accounts-client';
 import { createBridge, type Bridge, type BridgeOptions } from './bridge';
 import { createCircuitBreaker, type CircuitBreakerOptions } from './circuit-breaker';
 import { createPlatformMetrics, type CircuitState, type MetricsRegistry } from './metrics';
-import { createTokenClient, type TokenClient } from './token-client';
+import { createTokenClient, createTokenSource, type TokenClient } from './token';
 import type { TokenSettings } from './token-settings';
-import { createTokenSource } from './token-source';
 import { createDatabaseTokenStore } from './token-store';
 
 export {
@@ -22,7 +21,7 @@ export {
   type PlatformLoginDetails,
   type PlatformSession,
 } from './accounts-client';
-export { liveHostSessionsOf } from './host-session-index';
+export { liveHostSessionsOf } from '../core/session-rows';
 export { createBridge, type Bridge, type BridgeDeps, type BridgeOptions, type HostUser } from './bridge';
 export {
   createCircuitBreaker,
@@ -37,8 +36,8 @@ export {
   type ClientCredentialsToken,
   type TokenClient,
   type TokenClientOptions,
-} from './token-client';
-export { createTokenSource, type TokenHealth, type TokenSource, type TokenSourceOptions, type TokenStatus } from './token-source';
+} from './token';
+export { createTokenSource, type TokenGrantStrategy, type TokenHealth, type TokenSource, type TokenSourceOptions, type TokenStatus } from './token';
 export { processTokenResponse, type TokenAnswer } from './token-reply';
 export { createDatabaseTokenStore, createMemoryTokenStore, type TokenRecord, type TokenStore } from './token-store';
 export { tokenSettingsProblems, viafouraTokenSettings, type ClientAuth, type TokenGrant, type TokenSettings } from './token-settings';

@@ -1,59 +1,10 @@
-import type { Clock } from '../clock';
-import type { PlatformGuard } from './circuit-breaker';
-import type { PlatformMetrics } from './metrics';
-import { checkBaseUrl, checkTimeout, type PlatformReply } from './platform-http';
-import { processTokenResponse } from './token-reply';
-import { viafouraTokenSettings } from './token-settings';
-import { createTokenSource, type TokenSource } from './token-source';
-
+/** Kept for imports by path: the default dialect's token client lives in token/token-client.ts. */
+export {
+  createTokenClient,
+  processClientCredentialsResponse,
+  TOKEN_PATH,
+  type ClientCredentialsToken,
+  type TokenClient,
+  type TokenClientOptions,
+} from './token';
 export { basicCredentials } from './token-request';
-
-export interface TokenClientOptions {
-  baseUrl: string;
-  siteId: string;
-  apiKey: string;
-  clock: Clock;
-  timeoutMs: number;
-  /** Refresh this long before the token expires. Default: 60 s or 10% of its lifetime, whichever is smaller. */
-  refreshMarginMs?: number | undefined;
-  metrics?: PlatformMetrics | undefined;
-  breaker?: PlatformGuard | undefined;
-}
-
-/** The token source as the accounts client and the site use it (see token-source.ts). */
-export type TokenClient = TokenSource;
-
-/** A token and its lifetime, as read from a successful token answer. */
-export interface ClientCredentialsToken {
-  accessToken: string;
-  expiresInMs: number;
-}
-
-export const TOKEN_PATH = '/oauth2/token';
-/** The default dialect's token answer (RFC 6749 §5.1): expires_in required and scope=accounts granted. */
-export function processClientCredentialsResponse(reply: PlatformReply): ClientCredentialsToken {
-  const answer = processTokenResponse(reply, { requestedScope: 'accounts', requireExpiresIn: true });
-  return { accessToken: answer.accessToken, expiresInMs: answer.expiresInMs! };
-}
-
-/**
- * The OAuth 2.0 client_credentials grant (RFC 6749 §4.4) with the Site ID and API key
- * (docs/token-dialects.md, the default dialect). The token is cached on the injected clock until shortly before it expires, and
- * concurrent callers share one request.
- */
-export function createTokenClient(options: TokenClientOptions): TokenClient {
-  const { siteId, apiKey, clock } = options;
-  if (typeof siteId !== 'string' || siteId === '') throw new TypeError('createTokenClient requires a siteId');
-  // RFC 7617 §2: the user-id of Basic authentication cannot contain a colon.
-  if (siteId.includes(':')) throw new TypeError('siteId must not contain ":"');
-  if (typeof apiKey !== 'string' || apiKey === '') throw new TypeError('createTokenClient requires an apiKey');
-  if (!clock || typeof clock.now !== 'function') throw new TypeError('createTokenClient requires a clock');
-  return createTokenSource({
-    settings: viafouraTokenSettings(checkBaseUrl(options.baseUrl), siteId, apiKey),
-    clock,
-    timeoutMs: checkTimeout(options.timeoutMs),
-    refreshMarginMs: options.refreshMarginMs,
-    metrics: options.metrics,
-    breaker: options.breaker,
-  });
-}

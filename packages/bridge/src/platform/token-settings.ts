@@ -38,11 +38,6 @@ export function keepsRefreshTokens(grant: TokenGrant): boolean {
   return grant === 'password' || grant === 'authorization_code';
 }
 
-/** A grant that can always start over with the configured credentials alone. */
-export function canGrantAnew(grant: TokenGrant): boolean {
-  return grant === 'client_credentials' || grant === 'password';
-}
-
 function isHttpUrl(value: string | undefined): boolean {
   if (value === undefined) return false;
   try {
