@@ -110,8 +110,4 @@ export class HostSessionStore extends LogoutAwareStore {
   override touch(_sid: string, _data: session.SessionData, callback?: () => void): void {
     callback?.();
   }
-
-  override createSession(req: Request, data: session.SessionData): session.Session & session.SessionData {
-    return this.inner.createSession(req, data);
-  }
 }

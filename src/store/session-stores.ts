@@ -1,4 +1,3 @@
-import type { Request } from 'express';
 import type session from 'express-session';
 import { RedisStore } from 'connect-redis';
 import { createClient } from 'redis';
@@ -146,10 +145,6 @@ export class BoundedStore extends ForwardingStore {
     settle(this.bound(promised((done) => touch(sid, data, done))), callback as ((err?: unknown) => void) | undefined);
   }
 
-  /** The database store hands the request what it read with the session (src/store/session-store.ts). */
-  override createSession(req: Request, data: session.SessionData): session.Session & session.SessionData {
-    return this.inner.createSession(req, data);
-  }
 }
 
 /** A store call with a callback, as a promise. */

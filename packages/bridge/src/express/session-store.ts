@@ -28,8 +28,18 @@ export class ForwardingStore extends session.Store {
 
   /** A store without `touch` keeps its expiries as they are: so does this one. */
   override touch(sid: string, data: session.SessionData, callback?: () => void): void {
-    if (this.inner.touch) this.inner.touch(sid, data, callback);
+    if (this.touches) this.inner.touch!(sid, data, callback);
     else callback?.();
+  }
+
+  /** Whether a touch reaches a store that does something with it, through every decorator. */
+  get touches(): boolean {
+    return this.inner instanceof ForwardingStore ? this.inner.touches : typeof this.inner.touch === 'function';
+  }
+
+  /** The store beneath builds the session: one that hands the request what it read with it keeps doing so. */
+  override createSession(req: Parameters<session.Store['createSession']>[0], data: session.SessionData): session.Session & session.SessionData {
+    return this.inner.createSession(req, data);
   }
 }
 
@@ -60,6 +70,8 @@ export class LogoutAwareStore extends ForwardingStore {
    * touch by an upsert: an ended session is not touched either, so no store can bring it back.
    */
   override touch(sid: string, data: session.SessionData, callback?: () => void): void {
+    // Nothing beneath touches: nothing to guard, and no read to spend on it.
+    if (!this.touches) return void callback?.();
     // express-session's own callback takes an error, though the type declares none.
     const done = callback as Callback | undefined;
     this.hasEnded(sid).then(
