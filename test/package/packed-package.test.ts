@@ -80,6 +80,17 @@ async function linkInstead(dir: string, tarballs: Record<string, string>, withou
   for (const [name, tarball] of Object.entries(tarballs)) {
     fs.mkdirSync(path.join(modules, name), { recursive: true });
     await exec('tar', ['xzf', tarball, '-C', path.join(modules, name), '--strip-components=1'], dir, 30_000);
+    linkBins(modules, name);
+  }
+}
+
+/** What npm does for a package's `bin`: an executable under node_modules/.bin. */
+function linkBins(modules: string, name: string): void {
+  const bins = readJson<{ bin?: Record<string, string> }>(path.join(modules, name, 'package.json')).bin ?? {};
+  for (const [command, file] of Object.entries(bins)) {
+    fs.mkdirSync(path.join(modules, '.bin'), { recursive: true });
+    fs.chmodSync(path.join(modules, name, file), 0o755);
+    fs.symlinkSync(path.join('..', name, file), path.join(modules, '.bin', command));
   }
 }
 
@@ -93,7 +104,8 @@ async function install(dir: string, specs: string[], fallback: { tarballs: Recor
     return 'npm install from the registry';
   } catch (error) {
     await linkInstead(dir, fallback.tarballs, fallback.without);
-    return `links to the project's node_modules (npm install failed: ${(error as Error).message.split('\n').find((line) => /ERR|error/.test(line)) ?? 'no reason given'})`;
+    const reason = (error as Error).message.split('\n').find((line) => /^npm (error|ERR!)/.test(line)) ?? 'no reason given';
+    return `links to the project's node_modules (npm install failed: ${reason})`;
   }
 }
 

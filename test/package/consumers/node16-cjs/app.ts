@@ -45,7 +45,9 @@ export async function start(): Promise<ViafouraBridge> {
     }
     req.session.destroy(() => res.redirect(303, '/'));
   });
-  void incomplete;
+  const ended: number = await viafoura.logoutUser('42');
+  const ran: boolean = await viafoura.jobs.run('deliver');
+  void [ended, ran, incomplete];
   const known: BridgeErrorCode = 'HOOK_SIGNATURE_INVALID';
   void known;
   return viafoura;
