@@ -38,7 +38,7 @@ export interface Config {
   readonly dataDir: string;
   readonly platform: PlatformConfig;
   readonly rateLimits: RateLimitConfig;
-  /** token dialect, token encryption key and connect admins (src/platform/token-config.ts) */
+  /** token dialect, token encryption key and connect admins (src/token-config.ts) */
   readonly tokens: TokenConfig;
   /** settings that start but deserve a line at start-up (production without TRUST_PROXY) */
   readonly warnings: readonly string[];

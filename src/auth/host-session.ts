@@ -17,7 +17,7 @@ export interface HostSessionDeps {
   /** the store express-session is given: a HostSessionStore, so a late save cannot revive a session ended here */
   store: session.Store;
   clock: Clock;
-  /** host session ids that may still be live for a user (src/platform/host-session-index.ts) */
+  /** host session ids that may still be live for a user (packages/bridge/src/core/session-rows.ts) */
   sessionsOf(hostUserId: string): Promise<string[]>;
   /** live sessions per user; the oldest beyond this is logged out at login (ASVS 3.3) */
   maxPerUser: number;

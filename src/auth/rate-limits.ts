@@ -27,7 +27,7 @@ export interface RateLimits {
   readonly accountChangesPerIp: AttemptCounter;
   /**
    * Deletes counters that expired over an hour ago, from a SQL store (Redis expires its own keys).
-   * The prune job calls it, on one instance per period (src/background-jobs.ts): the library's own
+   * The prune job calls it, on one instance per period (packages/bridge/src/jobs.ts): the library's own
    * timer would go on firing into a closed database after the site closes.
    */
   prune(): Promise<void>;

@@ -1,4 +1,4 @@
-import { createBridge, type HostUser } from '../../packages/bridge/src/platform';
+import { createBridge, type HostUser } from 'vf-login-bridge';
 import { createMemoryLogger } from '../../src/logger';
 import { createAdjustableClock } from 'vf-login-bridge';
 import { expectNoSecretIn, HOUR, SECRET_FORMS, startPlatformFixture, type PlatformFixture } from './fixture';

@@ -5,7 +5,7 @@ import { createAdjustableClock } from 'vf-login-bridge';
 import { PlatformError } from '../../src/errors';
 import { createMemoryLogger } from '../../src/logger';
 import type { EmulatorOptions } from 'vf-platform-emulator';
-import { createPlatform, type Platform, type PlatformOptions } from '../../packages/bridge/src/platform';
+import { createPlatform, type Platform, type PlatformOptions } from 'vf-login-bridge';
 import type { DatabaseSchema } from '../../src/store/schema';
 import { startTestEmulator, TEST_API_KEY, TEST_SITE_ID } from '../helpers/emulator';
 import { openTempDatabase } from '../helpers/temp-database';

@@ -1,4 +1,4 @@
-import type { HostUser, Platform } from '../../packages/bridge/src/platform';
+import type { HostUser, Platform } from 'vf-login-bridge';
 import { claimJobLease } from 'vf-login-bridge';
 import { startPlatformFixture, type PlatformFixture } from './fixture';
 

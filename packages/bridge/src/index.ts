@@ -13,17 +13,11 @@ export {
   type ViafouraBridgeOptions,
   type ViafouraLocals,
 } from './express/adapter';
+export { createPlatform, type CreatePlatformOptions, type Platform, type PlatformOptions } from './create-platform';
+export { createBridge, liveHostSessionsOf, type Bridge, type BridgeDeps, type BridgeOptions, type HostUser } from './core';
 export {
-  createPlatform,
   createAccountsClient,
   createTokenClient,
-  liveHostSessionsOf,
-  type Bridge,
-  type BridgeOptions,
-  type CreatePlatformOptions,
-  type HostUser,
-  type Platform,
-  type PlatformOptions,
   type PlatformSession,
   type TokenSource,
   type TokenStatus,

@@ -3,7 +3,7 @@ import type { Kysely } from 'kysely';
 import type { Clock } from './clock';
 import { isAppError } from './errors';
 import type { Logger } from './logger';
-import type { Bridge } from './platform';
+import type { Bridge } from './core';
 import { claimJobLease } from './store/job-lease';
 import type { BridgeSchema } from './store/schema';
 

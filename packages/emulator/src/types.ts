@@ -17,7 +17,7 @@ export interface EmulatorOptions {
   port?: number;
   /** Silent when absent. */
   logger?: Logger;
-  /** The token dialect (src/emulator/profiles.ts). Default 'viafoura', seed 003. */
+  /** The token dialect (src/profiles.ts). Default 'viafoura', seed 003. */
   profile?: EmulatorProfile;
   /** The integration user of the password grant (profile viima). */
   integrationUser?: { username: string; password: string };

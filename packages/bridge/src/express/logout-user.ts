@@ -1,6 +1,6 @@
 import type session from 'express-session';
 import type { Logger } from '../logger';
-import type { Bridge } from '../platform';
+import type { Bridge } from '../core';
 import { storeDestroy } from './session-store';
 
 export interface LogoutUserDeps {

@@ -1,7 +1,7 @@
 import type { Request, RequestHandler } from 'express';
 import type session from 'express-session';
 import type { Logger } from '../logger';
-import type { Bridge, HostUser } from '../platform';
+import type { Bridge, HostUser } from '../core';
 import { viafouraLocals } from './embed-tag';
 import { answerSetupProblem, sessionSetupProblem } from './session-setup';
 

@@ -1,5 +1,5 @@
 import type { Request } from 'express';
-import type { HostUser } from '../platform';
+import type { HostUser } from '../core';
 
 /** Where `onLogin` keeps the reader in the app's own session, for the page middleware. */
 const SESSION_KEY = 'viafoura';

@@ -10,7 +10,7 @@
  */
 import type { Request, RequestHandler } from 'express';
 import { AppError } from '../errors';
-import type { HostUser } from '../platform';
+import type { HostUser } from '../core';
 import { BridgedSessionManager, type PassportBridgeTarget, type PassportSessionManager } from './session-manager';
 
 export { BridgedSessionManager, type PassportBridgeTarget, type PassportSessionManager } from './session-manager';

@@ -1,7 +1,7 @@
 import type { Request } from 'express';
 import type { ViafouraBridge } from '../express/adapter';
 import { storedUser } from '../express/session-user';
-import type { HostUser } from '../platform';
+import type { HostUser } from '../core';
 
 type Done = (error?: unknown) => void;
 

@@ -1,17 +1,7 @@
-/** The bridge core (docs/platform-protocol.md, docs/architecture.md): what the rest of the app, and other Express apps, may import. */
-import type { Kysely } from 'kysely';
-
-import type { Clock } from '../clock';
-import type { Logger } from '../logger';
-import type { BridgeSchema } from '../store/schema';
-import { createAccountsClient, type AccountsClient } from './accounts-client';
-import { createBridge, type Bridge, type BridgeOptions } from './bridge';
-import { createCircuitBreaker, type CircuitBreakerOptions } from './circuit-breaker';
-import { createPlatformMetrics, type CircuitState, type MetricsRegistry } from './metrics';
-import { createTokenClient, createTokenSource, type TokenClient } from './token';
-import type { TokenSettings } from './token-settings';
-import { createDatabaseTokenStore } from './token-store';
-
+/**
+ * The platform as a client (docs/platform-protocol.md): HTTP, the circuit breaker, the token
+ * grants, the accounts calls and their metrics. Knows nothing of the bridge that uses it.
+ */
 export {
   createAccountsClient,
   processLoginResponse,
@@ -21,8 +11,6 @@ export {
   type PlatformLoginDetails,
   type PlatformSession,
 } from './accounts-client';
-export { liveHostSessionsOf } from '../core/session-rows';
-export { createBridge, type Bridge, type BridgeDeps, type BridgeOptions, type HostUser } from './bridge';
 export {
   createCircuitBreaker,
   type CircuitBreakerOptions,
@@ -43,95 +31,3 @@ export { createDatabaseTokenStore, createMemoryTokenStore, type TokenRecord, typ
 export { tokenSettingsProblems, viafouraTokenSettings, type ClientAuth, type TokenGrant, type TokenSettings } from './token-settings';
 export { parseEncryptionKey } from './token-crypto';
 
-/** Tuning of the whole platform side; every field has a default. */
-export interface PlatformOptions extends BridgeOptions {
-  /** Refresh the token this long before it expires (default: 60 s or 10% of its lifetime, whichever is smaller). */
-  refreshMarginMs?: number | undefined;
-  breaker?: CircuitBreakerOptions | undefined;
-}
-
-export interface CreatePlatformOptions {
-  baseUrl: string;
-  siteId: string;
-  apiKey: string;
-  clock: Clock;
-  logger: Logger;
-  db: Kysely<BridgeSchema>;
-  /** The app's own prom-client registry, never the global one; none: no metrics. */
-  registry?: MetricsRegistry | undefined;
-  /** Every platform call gives up after this long. */
-  timeoutMs: number;
-  options?: PlatformOptions | undefined;
-  /** The token dialect (docs/token-dialects.md). Unset: seed 003's, from siteId and apiKey. */
-  token?: TokenSettings | undefined;
-  /** With a key, the token is kept in the database, sealed, and shared by every instance. */
-  tokenEncryptionKey?: Buffer | undefined;
-}
-
-export interface Platform {
-  bridge: Bridge;
-  tokens: TokenClient;
-  accounts: AccountsClient;
-  breakerState(): CircuitState;
-  /** Stops the breaker's timers and closes idle sockets. */
-  close(): Promise<void>;
-}
-
-/**
- * Token client, accounts client, one circuit breaker in front of both, metrics and the bridge,
- * wired together. Nothing happens at import time: each app builds its own.
- */
-export function createPlatform(config: CreatePlatformOptions): Platform {
-  const { baseUrl, timeoutMs, clock, logger } = config;
-  const options = config.options ?? {};
-  const metrics = createPlatformMetrics(config.registry);
-  const breaker = createCircuitBreaker(options.breaker, clock);
-  metrics.watchCircuit(breaker.state);
-  breaker.onStateChange((state) => {
-    if (state === 'open') logger.warn({ code: 'PLATFORM_CIRCUIT_OPEN', circuit: state }, 'platform circuit opened; calls paused');
-    else logger.info({ circuit: state }, `platform circuit ${state}`);
-  });
-
-  const tokens = config.token
-    ? createTokenSource({
-        settings: config.token,
-        clock,
-        timeoutMs,
-        refreshMarginMs: options.refreshMarginMs,
-        metrics,
-        breaker,
-        store: config.tokenEncryptionKey
-          ? createDatabaseTokenStore({
-              db: config.db,
-              clock,
-              key: config.tokenEncryptionKey,
-              identity: [config.token.tokenUrl, config.token.clientId, config.token.grant].join(' '),
-            })
-          : undefined,
-      })
-    : createTokenClient({
-        baseUrl,
-        siteId: config.siteId,
-        apiKey: config.apiKey,
-        clock,
-        timeoutMs,
-        refreshMarginMs: options.refreshMarginMs,
-        metrics,
-        breaker,
-      });
-  const accounts = createAccountsClient({ baseUrl, tokens, timeoutMs, metrics, breaker });
-  const { refreshMarginMs: _margin, breaker: _breaker, ...bridgeOptions } = options;
-  const bridge = createBridge({ db: config.db, accounts, clock, logger, metrics, circuit: breaker.state, options: bridgeOptions });
-
-  return {
-    bridge,
-    tokens,
-    accounts,
-    breakerState: breaker.state,
-    async close() {
-      breaker.shutdown();
-      tokens.close();
-      accounts.close();
-    },
-  };
-}
