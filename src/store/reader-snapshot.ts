@@ -1,6 +1,6 @@
 import type { Kysely } from 'kysely';
 import { bridgeRowFromJoined, joinedBridgeColumns, type BridgeSessionRow, type JoinedBridgeColumns } from 'vf-login-bridge';
-import { compileOnce } from './compiled-query';
+import { compileOnce } from 'vf-login-bridge';
 import type { DatabaseSchema } from './schema';
 
 /**
@@ -44,7 +44,7 @@ export interface ReaderReads {
   reader(sid: string, userId: number): Promise<ReaderSnapshot>;
 }
 
-/** The two reads, built and compiled once for this database (src/store/compiled-query.ts). */
+/** The two reads, built and compiled once for this database (packages/bridge/src/store/compiled-query.ts). */
 export function createReaderReads(db: Kysely<DatabaseSchema>): ReaderReads {
   const BRIDGE_COLUMNS = joinedBridgeColumns('b');
   const sessionRow = compileOnce(

@@ -49,3 +49,4 @@ export {
 } from './store/session-columns';
 export { ForwardingStore, LogoutAwareStore, isSessionStore } from './express/session-store';
 export { viafouraLocals } from './express/embed-tag';
+export { compileOnce } from './store/compiled-query';

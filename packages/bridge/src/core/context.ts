@@ -5,6 +5,7 @@ import type { AccountsClient } from '../platform/accounts-client';
 import type { CircuitState, PlatformMetrics } from '../platform/metrics';
 import type { BridgeSchema } from '../store/schema';
 import { resolveOptions, type ResolvedOptions } from './policy';
+import { createRowReads, type RowReads } from './session-rows';
 import type { BridgeDeps } from './types';
 
 /** A statement runs on the database or inside the caller's transaction. */
@@ -19,6 +20,8 @@ export interface BridgeContext {
   readonly metrics: PlatformMetrics | undefined;
   readonly circuit: () => CircuitState;
   readonly options: ResolvedOptions;
+  /** the page view's reads, compiled once */
+  readonly reads: RowReads;
 }
 
 export function contextOf(deps: BridgeDeps): BridgeContext {
@@ -31,5 +34,5 @@ export function contextOf(deps: BridgeDeps): BridgeContext {
   if (!logger) throw new TypeError('createBridge requires a logger');
   const options = resolveOptions(deps.options);
   const circuit = deps.circuit ?? (() => 'closed' as const);
-  return { db, accounts, clock, logger, metrics, circuit, options };
+  return { db, accounts, clock, logger, metrics, circuit, options, reads: createRowReads(db) };
 }

@@ -9,7 +9,7 @@ import type { BridgeContext } from './context';
 import { deliverNow } from './delivery';
 import type { LoginOutcome, LoginQueue } from './login-queue';
 import { activityWriteDue, checkUser, failureFields, loginRetryDelay, pageViewLoginReason, pageViewOf, usableSession, type LoginReason } from './policy';
-import { claimRow, markLoginFailure, readRow, recordLogin, touchActivity } from './session-rows';
+import { claimRow, markLoginFailure, recordLogin, touchActivity } from './session-rows';
 import type { HostUser } from './types';
 
 export async function onLogin(ctx: BridgeContext, logins: LoginQueue, hostSessionId: string, user: HostUser): Promise<PlatformSession | null> {
@@ -25,7 +25,7 @@ export async function platformSessionFor(
   known?: { row: BridgeSessionRow | null },
 ): Promise<PlatformSession | null> {
   checkUser(user);
-  const row = known ? (known.row ?? undefined) : await readRow(ctx.db, hostSessionId);
+  const row = known ? (known.row ?? undefined) : await ctx.reads.row(hostSessionId);
   const now = ctx.clock.now();
   if (row?.ended_at != null) return null;
   if (row && row.host_user_id === user.id) {
@@ -71,7 +71,7 @@ async function loginToPlatform(ctx: BridgeContext, hostSessionId: string, user: 
   const row = { hostSessionId, hostUserId: user.id, previousSession: previous.platform_session };
   const { won, replaced } = await recordLogin(ctx.db, row, fresh, now);
   if (won) return { platform: fresh, replaced };
-  return { platform: usableSession(await readRow(ctx.db, hostSessionId), user, now, ctx.options), replaced };
+  return { platform: usableSession(await ctx.reads.row(hostSessionId), user, now, ctx.options), replaced };
 }
 
 /** A platform login that failed: counted, logged, and the row set to retry after a growing wait. */

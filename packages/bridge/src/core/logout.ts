@@ -5,7 +5,7 @@
 import type { BridgeContext } from './context';
 import { deliverNow } from './delivery';
 import type { LoginQueue } from './login-queue';
-import { endHostSession, endUserSessions, rowHasEnded } from './session-rows';
+import { endHostSession, endUserSessions } from './session-rows';
 
 export async function onLogout(ctx: BridgeContext, logins: LoginQueue, hostSessionId: string): Promise<void> {
   // A login still under way for this session would otherwise land after the logout.
@@ -24,5 +24,5 @@ export async function logoutUser(ctx: BridgeContext, hostUserId: string): Promis
 }
 
 export function hasEnded(ctx: BridgeContext, hostSessionId: string): Promise<boolean> {
-  return rowHasEnded(ctx.db, hostSessionId);
+  return ctx.reads.hasEnded(hostSessionId);
 }

@@ -5,19 +5,30 @@
 import type { Kysely } from 'kysely';
 import type { PlatformSession } from '../platform/accounts-client';
 import type { BridgeSchema } from '../store/schema';
+import { compileOnce } from '../store/compiled-query';
 import { BRIDGE_SESSION_COLUMNS, type BridgeSessionRow } from '../store/session-columns';
 import type { Db } from './context';
 import { enqueueLogout } from './outbox-rows';
 import { emptyRow, sessionLeftOver } from './policy';
 
-export function readRow(db: Db, hostSessionId: string): Promise<BridgeSessionRow | undefined> {
-  return db.selectFrom('bridge_sessions').select(BRIDGE_SESSION_COLUMNS).where('host_sid', '=', hostSessionId).executeTakeFirst();
+/** The two reads of a page view: a host session's row, and whether it is a tombstone. */
+export interface RowReads {
+  row(hostSessionId: string): Promise<BridgeSessionRow | undefined>;
+  hasEnded(hostSessionId: string): Promise<boolean>;
 }
 
-/** Whether this host session's row is a tombstone. */
-export async function rowHasEnded(db: Db, hostSessionId: string): Promise<boolean> {
-  const row = await db.selectFrom('bridge_sessions').select('ended_at').where('host_sid', '=', hostSessionId).executeTakeFirst();
-  return row?.ended_at != null;
+/**
+ * Built and compiled once per bridge (src/store/compiled-query.ts): every page view runs them,
+ * and building Kysely's query tree, prefixing its tables and compiling it again each time costs
+ * more than running the statement.
+ */
+export function createRowReads(db: Kysely<BridgeSchema>): RowReads {
+  const row = compileOnce(db, (sid: string) => db.selectFrom('bridge_sessions').select(BRIDGE_SESSION_COLUMNS).where('host_sid', '=', sid), 1);
+  const endedAt = compileOnce(db, (sid: string) => db.selectFrom('bridge_sessions').select('ended_at').where('host_sid', '=', sid), 1);
+  return {
+    row,
+    hasEnded: async (sid) => (await endedAt(sid))?.ended_at != null,
+  };
 }
 
 /**
