@@ -50,3 +50,4 @@ export {
 export { ForwardingStore, LogoutAwareStore, isSessionStore } from './express/session-store';
 export { viafouraLocals } from './express/embed-tag';
 export { compileOnce } from './store/compiled-query';
+export { touchCanCreate } from './express/session-store';

@@ -11,7 +11,7 @@ import { createLogoutUser } from './logout-user';
 import { checkOptions, type ViafouraBridgeOptions } from './options';
 import { createPageMiddleware } from './page-middleware';
 import { checkedSessionId } from './session-setup';
-import { LogoutAwareStore, storeDestroy, storeHas } from './session-store';
+import { LogoutAwareStore, storeDestroy, storeHas, touchCanCreate } from './session-store';
 import { rememberUser, storedUser } from './session-user';
 
 export { embedTagHtml, type ViafouraLocals } from './embed-tag';
@@ -109,7 +109,8 @@ export async function createViafouraBridge(options: ViafouraBridgeOptions): Prom
   const database = await openBridgeDatabase(options.database, { tablePrefix: options.tablePrefix, logger });
   const platform = await openPlatform(options, database, clock, logger);
   const { bridge } = platform;
-  const sessionStore = new LogoutAwareStore(options.sessionStore, (sid) => bridge.hasEnded(sid));
+  const guardTouches = await touchCanCreate(options.sessionStore, clock.now());
+  const sessionStore = new LogoutAwareStore(options.sessionStore, (sid) => bridge.hasEnded(sid), guardTouches);
   const jobs = createBackgroundJobs({ clock, logger, db: database.db, bridge, hostSessionExists: (sid) => storeHas(sessionStore, sid), schedule: options.schedule });
   if (options.background !== false) jobs.start();
   const sessionId = (req: Request) => checkedSessionId(req, sessionStore);

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import session from 'express-session';
 import { AppError } from '../errors';
 
@@ -51,9 +52,14 @@ export class ForwardingStore extends session.Store {
  * (docs/architecture.md#a-logout).
  */
 export class LogoutAwareStore extends ForwardingStore {
+  /**
+   * @param guardTouches whether a touch is guarded as a save is: needed only where the store's
+   * touch can write a session it does not hold (`touchCanCreate`). Default true.
+   */
   constructor(
     inner: session.Store,
     private readonly hasEnded: (sid: string) => Promise<boolean>,
+    private readonly guardTouches = true,
   ) {
     super(inner);
   }
@@ -72,12 +78,36 @@ export class LogoutAwareStore extends ForwardingStore {
   override touch(sid: string, data: session.SessionData, callback?: () => void): void {
     // Nothing beneath touches: nothing to guard, and no read to spend on it.
     if (!this.touches) return void callback?.();
+    // A touch that only updates a session the store still holds cannot bring an ended one back.
+    if (!this.guardTouches) return super.touch(sid, data, callback);
     // express-session's own callback takes an error, though the type declares none.
     const done = callback as Callback | undefined;
     this.hasEnded(sid).then(
       (ended) => (ended ? done?.() : super.touch(sid, data, callback)),
       (error: unknown) => done?.(error),
     );
+  }
+}
+
+/**
+ * Whether the store's touch can bring a session into being. Most stores touch by an update
+ * (MemoryStore, connect-redis's EXPIRE, connect-pg-simple's UPDATE) and leave a session they do
+ * not hold alone; a store that touches by writing the whole session would bring back one that
+ * logged out while a request of it was under way. Asked once, with a random session id, which is
+ * destroyed again if it was written; a store that cannot answer is taken to write it.
+ */
+export async function touchCanCreate(store: session.Store, now: number): Promise<boolean> {
+  const touch = store.touch?.bind(store);
+  if (!touch) return false;
+  const sid = `vf-touch-probe-${randomUUID()}`;
+  const probe = { cookie: { originalMaxAge: 60_000, expires: new Date(now + 60_000), httpOnly: true, path: '/' } } as unknown as session.SessionData;
+  try {
+    await new Promise<void>((resolve, reject) => touch(sid, probe, ((error?: unknown) => (error ? reject(error) : resolve())) as () => void));
+    if (!(await storeHas(store, sid))) return false;
+    await storeDestroy(store, sid);
+    return true;
+  } catch {
+    return true;
   }
 }
 
