@@ -12,6 +12,7 @@ import { checkOptions, type ViafouraBridgeOptions } from './options';
 import { createPageMiddleware } from './page-middleware';
 import { checkedSessionId } from './session-setup';
 import { LogoutAwareStore, storeDestroy, storeHas, touchCanCreate } from './session-store';
+import { forgetPlatformSession, keepPlatformSession } from './kept-view';
 import { rememberUser, storedUser } from './session-user';
 
 export { embedTagHtml, type ViafouraLocals } from './embed-tag';
@@ -21,6 +22,8 @@ export { SessionSetupError, type SessionSetupCode } from './session-setup';
 
 const DEFAULT_API_URL = 'https://api.viafoura.co';
 const DEFAULT_EMBED_SRC = 'https://cdn.viafoura.net/entry/index.js';
+/** A page view asks the bridge at most this often per reader: the bridge's own activity-write interval (kept-view.ts). */
+const DEFAULT_CHECK_EVERY_MS = 60_000;
 
 export interface ViafouraBridge {
   /**
@@ -125,24 +128,31 @@ export async function createViafouraBridge(options: ViafouraBridgeOptions): Prom
       embedSrc: options.embedSrc ?? DEFAULT_EMBED_SRC,
       userOf: options.userOf ?? storedUser,
       cacheControl: options.cacheControl !== false,
+      clock,
+      checkEveryMs: options.platformOptions?.activityWriteIntervalMs ?? DEFAULT_CHECK_EVERY_MS,
     }),
     sessionStore,
     jobs,
     bridge,
     async onLogin(req, user) {
-      const session = await bridge.onLogin(sessionId(req), user);
+      const sid = sessionId(req);
+      const session = await bridge.onLogin(sid, user);
       rememberUser(req, user);
+      keepPlatformSession(req, sid, user.id, session, clock.now());
       return session;
     },
     async onProfileChange(req, user) {
-      const session = await bridge.onProfileChange(sessionId(req), user);
+      const sid = sessionId(req);
+      const session = await bridge.onProfileChange(sid, user);
       rememberUser(req, user);
+      keepPlatformSession(req, sid, user.id, session, clock.now());
       return session;
     },
     async onLogout(req) {
       const sid = sessionId(req);
       await bridge.onLogout(sid);
       rememberUser(req, null);
+      forgetPlatformSession(req);
       // Its tombstone now refuses every save, so the copy in the store must go: an app that only
       // clears a field of req.session would otherwise leave the reader logged in there.
       await storeDestroy(sessionStore, sid);

@@ -1,8 +1,11 @@
-import type { Request, RequestHandler } from 'express';
+import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import type session from 'express-session';
+import type { Clock } from '../clock';
 import type { Logger } from '../logger';
 import type { Bridge, HostUser } from '../core';
+import type { PlatformSession } from '../platform';
 import { viafouraLocals } from './embed-tag';
+import { keepPlatformSession, keptPlatformSession } from './kept-view';
 import { answerSetupProblem, sessionSetupProblem } from './session-setup';
 
 export interface PageMiddlewareDeps {
@@ -14,6 +17,9 @@ export interface PageMiddlewareDeps {
   userOf(req: Request): HostUser | null | undefined;
   /** `Cache-Control: private, no-store` on pages that carry a platform session */
   cacheControl: boolean;
+  clock: Clock;
+  /** how long a platform session kept in the host session is trusted before the bridge is asked again */
+  checkEveryMs: number;
 }
 
 /**
@@ -22,18 +28,29 @@ export interface PageMiddlewareDeps {
  * if all were well (docs/architecture.md#a-logout).
  */
 export function createPageMiddleware(deps: PageMiddlewareDeps): RequestHandler {
-  return async (req, res, next) => {
+  return (req, res, next) => {
     const problem = sessionSetupProblem(req, deps.sessionStore);
     if (problem) return answerSetupProblem(problem, res, deps.logger);
-    try {
-      const user = deps.userOf(req) ?? null;
-      const platform = user ? await deps.bridge.platformSessionFor(req.sessionID, user) : null;
-      // The page now holds this reader's platform session: no shared cache may keep it.
-      if (platform && deps.cacheControl) res.set('Cache-Control', 'private, no-store');
-      res.locals.viafoura = viafouraLocals(deps.embedSrc, platform);
-      next();
-    } catch (error) {
-      next(error);
-    }
+    const user = deps.userOf(req) ?? null;
+    if (!user) return render(res, next, deps, null);
+    const kept = keptPlatformSession(req, req.sessionID, user.id, deps.clock.now(), deps.checkEveryMs);
+    // Most views of a logged-in reader end here, with nothing to wait for.
+    if (kept) return render(res, next, deps, kept);
+    askBridge(req, user, deps).then((platform) => render(res, next, deps, platform), next);
   };
+}
+
+/** The page's locals; a page that holds a reader's platform session may be kept by no shared cache. */
+function render(res: Response, next: NextFunction, deps: PageMiddlewareDeps, platform: PlatformSession | null): void {
+  if (platform && deps.cacheControl) res.set('Cache-Control', 'private, no-store');
+  res.locals.viafoura = viafouraLocals(deps.embedSrc, platform);
+  next();
+}
+
+/** The bridge's answer (at most once per `checkEveryMs` for a reader), kept in the host session for the next views (kept-view.ts). */
+async function askBridge(req: Request, user: HostUser, deps: PageMiddlewareDeps): Promise<PlatformSession | null> {
+  const now = deps.clock.now();
+  const platform = await deps.bridge.platformSessionFor(req.sessionID, user);
+  keepPlatformSession(req, req.sessionID, user.id, platform, now);
+  return platform;
 }
