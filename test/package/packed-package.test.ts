@@ -274,6 +274,8 @@ describe('the packed package, as a publisher installs it', () => {
     expect(NO_DRIVER_TYPES.filter((name) => fs.existsSync(path.join(consumersDir, 'node_modules', name)))).toEqual([]);
     const dir = path.join(consumersDir, kind);
     fs.cpSync(path.join(CONSUMERS, kind), dir, { recursive: true });
+    // The ES module consumers share one app; the CommonJS one has its own, in `import = require` form.
+    if (!fs.existsSync(path.join(dir, 'app.ts'))) fs.copyFileSync(path.join(CONSUMERS, 'es-module-app.ts'), path.join(dir, 'app.ts'));
     const tsconfig = readJson<{ compilerOptions: Record<string, unknown> }>(path.join(dir, 'tsconfig.json')).compilerOptions;
     expect(tsconfig).toMatchObject({ strict: true, skipLibCheck: false });
     await exec(process.execPath, [TSC, '-p', dir], dir, 60_000);

@@ -1,4 +1,4 @@
-// An app built by a bundler (module preserve, moduleResolution bundler).
+// An app in ES module syntax, compiled twice: as an ES module (module node16, package type module) and by a bundler (module preserve, moduleResolution bundler).
 import express from 'express';
 import session from 'express-session';
 import { createViafouraBridge, isAppError } from 'vf-login-bridge';
