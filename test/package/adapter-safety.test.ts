@@ -5,8 +5,9 @@ import express from 'express';
 import session from 'express-session';
 import request from 'supertest';
 import { createViafouraBridge, signHook, touchCanCreate, type Logger, type ViafouraBridge, type ViafouraBridgeOptions } from 'vf-login-bridge';
-import { startTestEmulator, TEST_API_KEY, TEST_SITE_ID, type TestEmulator } from '../helpers/emulator';
+import { startTestEmulator, type TestEmulator } from '../helpers/emulator';
 import { makeTempDir, openTempDatabase } from '../helpers/temp-database';
+import { closeServer, listenLocally, publisherOptions } from './publisher';
 
 const HOOK_SECRET = 'acme-hook-secret-0123456789abcdefghij';
 const SESSION_SECRET = 'acme-session-secret-0123456789abcdef';
@@ -61,13 +62,6 @@ class TroubledStore extends session.MemoryStore {
 
 const storeHolds = (store: session.Store, sid: string) => new Promise<boolean>((resolve, reject) => store.get(sid, (err, data) => (err ? reject(err) : resolve(data != null))));
 
-async function listen(app: express.Express): Promise<http.Server> {
-  const server = http.createServer(app);
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return server;
-}
-
-const closeServer = (server: http.Server) => new Promise<void>((resolve) => server.close(() => resolve()));
 
 let emulator: TestEmulator;
 let database: Awaited<ReturnType<typeof openTempDatabase>>;
@@ -86,18 +80,7 @@ afterAll(async () => {
 });
 
 function bridgeOptions(overrides: Partial<ViafouraBridgeOptions> = {}): ViafouraBridgeOptions {
-  return {
-    siteId: TEST_SITE_ID,
-    apiKey: TEST_API_KEY,
-    apiUrl: emulator.url,
-    embedSrc: emulator.embedSrc,
-    database: database.db,
-    sessionStore: new session.MemoryStore(),
-    clock: emulator.clock,
-    background: false,
-    logger: recordingLogger(),
-    ...overrides,
-  };
+  return publisherOptions(emulator, database.db, { logger: recordingLogger(), ...overrides });
 }
 
 async function bridgeFor(overrides: Partial<ViafouraBridgeOptions> = {}): Promise<ViafouraBridge> {
@@ -126,7 +109,7 @@ async function publisherApp(viafoura: ViafouraBridge, routes: (app: express.Expr
   app.post('/logout', (req, res, next) => void viafoura.onLogout(req).then(() => res.sendStatus(204), next));
   routes(app);
   app.get('/', (_req, res) => res.send(res.locals.viafoura.embedTag));
-  const server = await listen(app);
+  const server = await listenLocally(app);
   cleanups.push(() => closeServer(server));
   return server;
 }
@@ -249,7 +232,7 @@ describe('an app whose session setup the bridge cannot rely on', () => {
     const logger = recordingLogger();
     const viafoura = await bridgeFor({ logger });
     const app = express().use(viafoura.middleware).get('/', (_req, res) => res.send('never'));
-    const server = await listen(app);
+    const server = await listenLocally(app);
     cleanups.push(() => closeServer(server));
 
     const res = await request(server).get('/').expect(500);
@@ -265,7 +248,7 @@ describe('an app whose session setup the bridge cannot rely on', () => {
       .use(session({ secret: SESSION_SECRET, resave: false, saveUninitialized: false, store: new session.MemoryStore() }))
       .use(viafoura.middleware)
       .get('/', (_req, res) => res.send('never'));
-    const server = await listen(app);
+    const server = await listenLocally(app);
     cleanups.push(() => closeServer(server));
 
     const res = await request(server).get('/').expect(500);
@@ -290,7 +273,7 @@ describe('the logout hook behind body parsers', () => {
     const app = express();
     app.use(...parsers);
     app.use('/hooks', viafoura.hookRouter({ secret: HOOK_SECRET }));
-    const server = await listen(app);
+    const server = await listenLocally(app);
     cleanups.push(() => closeServer(server));
     return { server, logger };
   }

@@ -2,8 +2,9 @@ import express from 'express';
 import session from 'express-session';
 import request from 'supertest';
 import { createViafouraBridge, signHook, type ViafouraBridge } from 'vf-login-bridge';
-import { startTestEmulator, TEST_API_KEY, TEST_SITE_ID, type TestEmulator } from '../helpers/emulator';
+import { startTestEmulator, type TestEmulator } from '../helpers/emulator';
 import { openTempDatabase } from '../helpers/temp-database';
+import { publisherOptions } from './publisher';
 
 const HOOK_SECRET = 'acme-hook-secret-0123456789abcdefghij';
 
@@ -16,16 +17,7 @@ describe('the Express adapter of the package', () => {
   beforeAll(async () => {
     emulator = await startTestEmulator();
     database = await openTempDatabase();
-    viafoura = await createViafouraBridge({
-      siteId: TEST_SITE_ID,
-      apiKey: TEST_API_KEY,
-      apiUrl: emulator.url,
-      embedSrc: emulator.embedSrc,
-      database: database.db,
-      sessionStore: new session.MemoryStore(),
-      clock: emulator.clock,
-      background: false,
-    });
+    viafoura = await createViafouraBridge(publisherOptions(emulator, database.db));
     app = express();
     app.use('/hooks', viafoura.hookRouter({ secret: HOOK_SECRET }));
     app.use(session({ secret: 'acme-session-secret-0123456789abcdef', resave: false, saveUninitialized: false, store: viafoura.sessionStore }));

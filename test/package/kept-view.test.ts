@@ -5,9 +5,10 @@ import express from 'express';
 import session from 'express-session';
 import { Kysely, SqliteDialect } from 'kysely';
 import request from 'supertest';
-import { createViafouraBridge, silentLogger, type ViafouraBridge } from 'vf-login-bridge';
-import { startTestEmulator, TEST_API_KEY, TEST_SITE_ID, type TestEmulator } from '../helpers/emulator';
+import { createViafouraBridge, type ViafouraBridge } from 'vf-login-bridge';
+import { startTestEmulator, type TestEmulator } from '../helpers/emulator';
 import { makeTempDir } from '../helpers/temp-database';
+import { listenLocally, publisherOptions } from './publisher';
 
 const SESSION_SECRET = 'acme-session-secret-0123456789abcdef';
 const MINUTE = 60_000;
@@ -38,7 +39,7 @@ describe('the platform session a page view keeps in the host session', () => {
     // The app's own database handle, with every statement the bridge runs on it counted.
     db = new Kysely({ dialect: new SqliteDialect({ database: new BetterSqlite3(path.join(temp.dir, 'acme.db')) }), log: (event) => void statements.push(event.query.sql) });
     store = new CountingStore();
-    viafoura = await createViafouraBridge({ siteId: TEST_SITE_ID, apiKey: TEST_API_KEY, apiUrl: emulator.url, embedSrc: emulator.embedSrc, database: db, sessionStore: store, clock: emulator.clock, background: false, logger: silentLogger });
+    viafoura = await createViafouraBridge(publisherOptions(emulator, db, { sessionStore: store }));
     const app = express();
     app.use(session({ secret: SESSION_SECRET, resave: false, saveUninitialized: false, store: viafoura.sessionStore }));
     app.use(viafoura.middleware);
@@ -48,8 +49,7 @@ describe('the platform session a page view keeps in the host session', () => {
     app.post('/rename/:name', (req, res, next) => void viafoura.onProfileChange(req, { id: 'acme-kim', name: req.params.name }).then(() => res.sendStatus(204), next));
     app.post('/logout', (req, res, next) => void viafoura.onLogout(req).then(() => res.sendStatus(204), next));
     app.get('/', (_req, res) => res.send(res.locals.viafoura.embedTag));
-    server = http.createServer(app);
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    server = await listenLocally(app);
   });
 
   afterAll(async () => {

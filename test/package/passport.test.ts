@@ -4,10 +4,11 @@ import session from 'express-session';
 import { Passport } from 'passport';
 import { Strategy as LocalStrategy } from 'passport-local';
 import request from 'supertest';
-import { createViafouraBridge, silentLogger, type ViafouraBridge } from 'vf-login-bridge';
+import { createViafouraBridge, type ViafouraBridge } from 'vf-login-bridge';
 import { defaultHostUser, viafouraPassport } from 'vf-login-bridge/passport';
-import { startTestEmulator, TEST_API_KEY, TEST_SITE_ID, type TestEmulator } from '../helpers/emulator';
+import { startTestEmulator, type TestEmulator } from '../helpers/emulator';
 import { openTempDatabase } from '../helpers/temp-database';
+import { listenLocally, publisherOptions } from './publisher';
 
 const SESSION_SECRET = 'acme-session-secret-0123456789abcdef';
 
@@ -35,17 +36,7 @@ describe('vf-login-bridge/passport', () => {
   beforeAll(async () => {
     emulator = await startTestEmulator();
     database = await openTempDatabase();
-    viafoura = await createViafouraBridge({
-      siteId: TEST_SITE_ID,
-      apiKey: TEST_API_KEY,
-      apiUrl: emulator.url,
-      embedSrc: emulator.embedSrc,
-      database: database.db,
-      sessionStore: new session.MemoryStore(),
-      clock: emulator.clock,
-      background: false,
-      logger: silentLogger,
-    });
+    viafoura = await createViafouraBridge(publisherOptions(emulator, database.db));
     const passport = sitePassport();
     const app = express();
     app.use(session({ secret: SESSION_SECRET, resave: false, saveUninitialized: false, store: viafoura.sessionStore }));
@@ -58,8 +49,7 @@ describe('vf-login-bridge/passport', () => {
     app.post('/login', passport.authenticate('local', { failureRedirect: '/?failed' }), (_req, res) => res.redirect(303, '/'));
     app.post('/logout', (req, res, next) => req.logout((err) => (err ? next(err) : res.redirect(303, '/'))));
     app.get('/', (_req, res) => res.send(res.locals.viafoura.embedTag));
-    server = http.createServer(app);
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    server = await listenLocally(app);
   });
 
   afterAll(async () => {
@@ -114,8 +104,7 @@ describe('vf-login-bridge/passport', () => {
         seen.push(error);
         res.sendStatus(500);
       }) as express.ErrorRequestHandler);
-    const bare = http.createServer(app);
-    await new Promise<void>((resolve) => bare.listen(0, '127.0.0.1', resolve));
+    const bare = await listenLocally(app);
     try {
       await request(bare).get('/').expect(500);
     } finally {

@@ -1,7 +1,7 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createAccountsClient } from '../../packages/bridge/src/platform/accounts-client';
-import { createTokenSource, type TokenSource } from '../../packages/bridge/src/platform/token-source';
+import { createTokenSource, type TokenSource } from '../../packages/bridge/src/platform/token';
 import { tokenSettingsForEmulator, type EmulatorProfile } from 'vf-platform-emulator';
 import type { TokenSettings } from '../../packages/bridge/src/platform/token-settings';
 import { consentOverHttp, pkcePair } from '../helpers/connect';

@@ -120,6 +120,15 @@ export async function createViafouraBridge(options: ViafouraBridgeOptions): Prom
   const logoutUser = createLogoutUser({ bridge, sessionStore, logger });
   let closed: Promise<void> | undefined;
 
+  /** A platform login for this request's session; the reader and their platform session kept in it for the page views. */
+  async function loginWith(req: Request, user: HostUser, login: (sid: string) => Promise<PlatformSession | null>): Promise<PlatformSession | null> {
+    const sid = sessionId(req);
+    const platform = await login(sid);
+    rememberUser(req, user);
+    keepPlatformSession(req, sid, user.id, platform, clock.now());
+    return platform;
+  }
+
   return {
     middleware: createPageMiddleware({
       bridge,
@@ -134,20 +143,8 @@ export async function createViafouraBridge(options: ViafouraBridgeOptions): Prom
     sessionStore,
     jobs,
     bridge,
-    async onLogin(req, user) {
-      const sid = sessionId(req);
-      const session = await bridge.onLogin(sid, user);
-      rememberUser(req, user);
-      keepPlatformSession(req, sid, user.id, session, clock.now());
-      return session;
-    },
-    async onProfileChange(req, user) {
-      const sid = sessionId(req);
-      const session = await bridge.onProfileChange(sid, user);
-      rememberUser(req, user);
-      keepPlatformSession(req, sid, user.id, session, clock.now());
-      return session;
-    },
+    onLogin: (req, user) => loginWith(req, user, (sid) => bridge.onLogin(sid, user)),
+    onProfileChange: (req, user) => loginWith(req, user, (sid) => bridge.onProfileChange(sid, user)),
     async onLogout(req) {
       const sid = sessionId(req);
       await bridge.onLogout(sid);

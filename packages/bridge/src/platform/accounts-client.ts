@@ -2,7 +2,7 @@ import { PlatformError } from '../errors';
 import type { PlatformGuard } from './circuit-breaker';
 import type { PlatformMetrics } from './metrics';
 import { createPlatformHttp, parseJsonObject, type PlatformReply } from './platform-http';
-import type { TokenClient } from './token-client';
+import type { TokenClient } from './token';
 
 /** The reader as the platform's login endpoint takes it: the host's own id, never a fixed admin id. */
 export interface PlatformLoginDetails {
