@@ -225,6 +225,12 @@ describe('whether a store needs its touches guarded', () => {
     store.failing = true;
     expect(await touchCanCreate(store, Date.now())).toBe(true);
   });
+
+  it('a store that does not answer yet is guarded, without holding up the start', async () => {
+    const store = new TroubledStore();
+    store.gate = new Promise<void>(() => undefined);
+    expect(await touchCanCreate(store, Date.now(), 50)).toBe(true);
+  });
 });
 
 describe('an app whose session setup the bridge cannot rely on', () => {

@@ -94,20 +94,32 @@ export class LogoutAwareStore extends ForwardingStore {
  * (MemoryStore, connect-redis's EXPIRE, connect-pg-simple's UPDATE) and leave a session they do
  * not hold alone; a store that touches by writing the whole session would bring back one that
  * logged out while a request of it was under way. Asked once, with a random session id, which is
- * destroyed again if it was written; a store that cannot answer is taken to write it.
+ * destroyed again if it was written; a store that cannot answer (an error, or no answer within
+ * `waitMs`) is taken to write it.
  */
-export async function touchCanCreate(store: session.Store, now: number): Promise<boolean> {
+export async function touchCanCreate(store: session.Store, now: number, waitMs = 2_000): Promise<boolean> {
   const touch = store.touch?.bind(store);
   if (!touch) return false;
   const sid = `vf-touch-probe-${randomUUID()}`;
   const probe = { cookie: { originalMaxAge: 60_000, expires: new Date(now + 60_000), httpOnly: true, path: '/' } } as unknown as session.SessionData;
-  try {
+  const ask = async () => {
     await new Promise<void>((resolve, reject) => touch(sid, probe, ((error?: unknown) => (error ? reject(error) : resolve())) as () => void));
     if (!(await storeHas(store, sid))) return false;
     await storeDestroy(store, sid);
     return true;
+  };
+  // A store that is not answering yet (a Redis still connecting) must not hold up the app's start.
+  let timer: NodeJS.Timeout | undefined;
+  const giveUp = new Promise<boolean>((resolve) => {
+    timer = setTimeout(() => resolve(true), waitMs);
+    timer.unref();
+  });
+  try {
+    return await Promise.race([ask(), giveUp]);
   } catch {
     return true;
+  } finally {
+    clearTimeout(timer);
   }
 }
 
