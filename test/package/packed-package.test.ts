@@ -350,8 +350,9 @@ describe('the packed package, as a publisher installs it', () => {
       }
     });
 
-    it('logs in -> embed tag with data-sid, never cached; refuses a POST without its CSRF token; a signed hook and the logout form log out', async () => {
-      emulator = await startTestEmulator();
+    /** The README's flow, against the example as installed in the app folder (whichever Express major it has). */
+    async function exampleFlow(): Promise<void> {
+      emulator ??= await startTestEmulator();
       const started = await startApp(appDir, {
         PORT: '0',
         VF_SITE_ID: TEST_SITE_ID,
@@ -394,7 +395,22 @@ describe('the packed package, as a publisher installs it', () => {
       // SIGTERM: the server and the bridge close, and nothing keeps the process alive.
       app.kill('SIGTERM');
       expect(await exitOf(app, 10_000)).toBe(0);
-    }, 60_000);
+    }
+
+    it('logs in -> embed tag with data-sid, never cached; refuses a POST without its CSRF token; a signed hook and the logout form log out', exampleFlow, 60_000);
+
+    it('does the same under Express 4, the other major of its peer range', async () => {
+      try {
+        await npm(['install', '--prefer-offline', '--ignore-scripts', 'express@4'], appDir, 90_000);
+      } catch {
+        return note('Express 4: not checked (npm install express@4 failed: no registry)');
+      }
+      useProjectSqliteAddon(appDir);
+      const version = versionOf(path.join(appDir, 'node_modules', 'express'));
+      expect(version).toMatch(/^4\./);
+      await exampleFlow();
+      note(`Express ${version}: the README's example runs the same`);
+    }, 150_000);
   });
 });
 
