@@ -60,8 +60,21 @@ function hookBodyOf(req: Request): HookBody | undefined {
   if (Buffer.isBuffer(kept)) return { raw: kept, exact: true };
   if (!sentBody(req)) return { raw: Buffer.alloc(0), exact: true };
   if (typeof body === 'string') return { raw: Buffer.from(body, 'utf8'), exact: false };
-  if (typeof body === 'object' && body !== null) return { raw: Buffer.from(JSON.stringify(body), 'utf8'), exact: false };
+  if (typeof body === 'object' && body !== null) return { raw: compactForm(body), exact: false };
   return undefined;
+}
+
+/**
+ * A parsed body's compact form. One nested too deep for JSON.stringify (a RangeError, sent by
+ * anyone, before any signature is checked) is far over the hook's size limit: refused as such,
+ * never a 500.
+ */
+function compactForm(body: object): Buffer {
+  try {
+    return Buffer.from(JSON.stringify(body), 'utf8');
+  } catch {
+    throw new RequestError('PAYLOAD_TOO_LARGE', 'The hook body is too large.');
+  }
 }
 
 /** Fails as HOOK_BODY_CONSUMED: the app must be fixed, and one line in its log says how. */
