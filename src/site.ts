@@ -115,7 +115,7 @@ export async function openSite(options: SiteOptions): Promise<Site> {
       db: database.db,
       bridge: platform.bridge,
       hostSessionExists: (sid) => sessions.exists(sid),
-      pruneRateLimits: () => rateLimits.prune(),
+      onPrune: () => rateLimits.prune(),
       schedule: options.schedule,
     });
     opened.push(() => jobs.stop());

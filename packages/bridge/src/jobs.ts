@@ -36,8 +36,8 @@ export interface BackgroundJobDeps {
   bridge: Bridge;
   /** whether the session store holds this host session: false only when sure, rejects on a store error */
   hostSessionExists(sid: string): Promise<boolean>;
-  /** expired rate-limit counters, pruned with the bridge rows */
-  pruneRateLimits?: (() => Promise<void>) | undefined;
+  /** the app's own expired records, pruned with the bridge rows under the same lease (the site: rate-limit counters) */
+  onPrune?: (() => Promise<void>) | undefined;
   schedule?: Partial<JobSchedule> | undefined;
 }
 
@@ -73,9 +73,8 @@ export function createBackgroundJobs(deps: BackgroundJobDeps): BackgroundJobs {
     if (!(await claimJobLease(db, name, holder, clock.now(), periodOf(name)))) return false;
     if (name === 'prune') {
       await bridge.pruneSessions();
-      await deps.pruneRateLimits?.();
-    }
-    else await bridge.reconcile(deps.hostSessionExists);
+      await deps.onPrune?.();
+    } else await bridge.reconcile(deps.hostSessionExists);
     return true;
   }
 
