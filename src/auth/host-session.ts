@@ -1,6 +1,6 @@
 import type { Request } from 'express';
 import type session from 'express-session';
-import { LogoutAwareStore, type Bridge, type Clock } from 'vf-login-bridge';
+import { LogoutAwareStore, storeDestroy, storeHas, storeRead, type Bridge, type Clock } from 'vf-login-bridge';
 import { toHostUser } from '../host-user';
 import type { User } from './user-store';
 
@@ -40,7 +40,7 @@ export function createHostSessions(deps: HostSessionDeps) {
   async function enforceCap(userId: number, currentSid: string): Promise<void> {
     const sids = (await deps.sessionsOf(String(userId))).filter((sid) => sid !== currentSid);
     if (sids.length < deps.maxPerUser) return;
-    const live = (await Promise.all(sids.map(async (sid) => ({ sid, data: await read(store, sid) }))))
+    const live = (await Promise.all(sids.map(async (sid) => ({ sid, data: await storeRead(store, sid) }))))
       .filter(({ data }) => data?.passport?.user === userId)
       .sort((a, b) => (a.data?.startedAt ?? 0) - (b.data?.startedAt ?? 0));
     const surplus = live.length + 1 - deps.maxPerUser;
@@ -81,14 +81,10 @@ export function createHostSessions(deps: HostSessionDeps) {
 
 export type HostSessions = ReturnType<typeof createHostSessions>;
 
-function read(store: session.Store, sid: string): Promise<session.SessionData | null | undefined> {
-  return new Promise((resolve, reject) => store.get(sid, (error, data) => (error ? reject(error) : resolve(data))));
-}
-
 async function destroyIfAlive(store: session.Store, sid: string): Promise<boolean> {
-  const data = await read(store, sid);
-  await new Promise<void>((resolve, reject) => store.destroy(sid, (error) => (error ? reject(error) : resolve())));
-  return Boolean(data);
+  const alive = await storeHas(store, sid);
+  await storeDestroy(store, sid);
+  return alive;
 }
 
 /**

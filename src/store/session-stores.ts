@@ -1,7 +1,7 @@
 import type session from 'express-session';
 import { RedisStore } from 'connect-redis';
 import { createClient } from 'redis';
-import { ForwardingStore, type Clock } from 'vf-login-bridge';
+import { ForwardingStore, storeHas, type Clock } from 'vf-login-bridge';
 import type { Database } from './database';
 import { withDeadline } from './deadline';
 import { DatabaseSessionStore } from './session-store';
@@ -43,7 +43,7 @@ export function openDatabaseSessionStore(database: Database, clock: Clock, ttlMs
     kind: 'database',
     redis: undefined,
     redisKeyPrefix: '',
-    exists: (sid) => existsIn(store, sid),
+    exists: (sid) => storeHas(store, sid),
     ping: () => database.ping(),
     close: async () => rows.close(),
   };
@@ -73,7 +73,7 @@ export async function openRedisSessionStore(url: string, ttlMs: number, keyPrefi
     kind: 'redis',
     redis: client,
     redisKeyPrefix: keyPrefix,
-    exists: (sid) => existsIn(store, sid),
+    exists: (sid) => storeHas(store, sid),
     ping: async () => {
       await boundRedisCall(client.ping());
     },
@@ -158,8 +158,4 @@ function settle<T>(work: Promise<T>, callback: ((err: unknown, value?: T) => voi
     (value) => callback?.(null, value),
     (error: unknown) => callback?.(error),
   );
-}
-
-function existsIn(store: session.Store, sid: string): Promise<boolean> {
-  return new Promise((resolve, reject) => store.get(sid, (err, data) => (err ? reject(err) : resolve(Boolean(data)))));
 }

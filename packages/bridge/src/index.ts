@@ -47,7 +47,7 @@ export {
   type BridgeSessionRow,
   type JoinedBridgeColumns,
 } from './store/session-columns';
-export { ForwardingStore, LogoutAwareStore, isSessionStore } from './express/session-store';
+export { ForwardingStore, LogoutAwareStore, isSessionStore, storeDestroy, storeHas, storeRead } from './express/session-store';
 export { viafouraLocals } from './express/embed-tag';
 export { compileOnce } from './store/compiled-query';
 export { touchCanCreate } from './express/session-store';

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import session from 'express-session';
-import { AppError } from '../errors';
+import { AppError, isAppError } from '../errors';
 
 type Callback = (err?: unknown) => void;
 
@@ -123,9 +123,14 @@ export async function touchCanCreate(store: session.Store, now: number, waitMs =
   }
 }
 
+/** The session as the store holds it, or null; a store error rejects. */
+export function storeRead(store: session.Store, sid: string): Promise<session.SessionData | null> {
+  return new Promise((resolve, reject) => store.get(sid, (error, data) => (error ? reject(asStoreError(error)) : resolve(data ?? null))));
+}
+
 /** Whether the store holds this session: false only on a sure "no", a store error rejects. */
-export function storeHas(store: session.Store, sid: string): Promise<boolean> {
-  return new Promise((resolve, reject) => store.get(sid, (error, data) => (error ? reject(asStoreError(error)) : resolve(data != null))));
+export async function storeHas(store: session.Store, sid: string): Promise<boolean> {
+  return (await storeRead(store, sid)) !== null;
 }
 
 /** Destroys one session in the store; a store error rejects. */
@@ -133,8 +138,12 @@ export function storeDestroy(store: session.Store, sid: string): Promise<void> {
   return new Promise((resolve, reject) => store.destroy(sid, (error) => (error ? reject(asStoreError(error)) : resolve())));
 }
 
-/** A store's failure under a stable code, so logs and jobs name it whatever the store threw. */
-function asStoreError(error: unknown): AppError<'SESSION_STORE_UNAVAILABLE'> {
+/**
+ * A store's failure under a stable code, so logs and jobs name it whatever the store threw; one
+ * that has a code already (a decorator's typed outage, DATABASE_UNAVAILABLE) keeps it.
+ */
+function asStoreError(error: unknown): AppError<string> {
+  if (isAppError(error)) return error;
   return new AppError('SESSION_STORE_UNAVAILABLE', 'The session store did not answer.', { cause: error, status: 503 });
 }
 
