@@ -12,7 +12,6 @@ import { checkOptions, type ViafouraBridgeOptions } from './options';
 import { createPageMiddleware } from './page-middleware';
 import { checkedSessionId } from './session-setup';
 import { LogoutAwareStore, storeDestroy, storeHas, touchCanCreate } from './session-store';
-import { forgetPlatformSession, keepPlatformSession } from './kept-view';
 import { rememberUser, storedUser } from './session-user';
 
 export { embedTagHtml, type ViafouraLocals } from './embed-tag';
@@ -22,7 +21,7 @@ export { SessionSetupError, type SessionSetupCode } from './session-setup';
 
 const DEFAULT_API_URL = 'https://api.viafoura.co';
 const DEFAULT_EMBED_SRC = 'https://cdn.viafoura.net/entry/index.js';
-/** A page view asks the bridge at most this often per reader: the bridge's own activity-write interval (kept-view.ts). */
+/** A page view asks the bridge at most this often per reader: the bridge's own activity-write interval (session-user.ts). */
 const DEFAULT_CHECK_EVERY_MS = 60_000;
 
 export interface ViafouraBridge {
@@ -124,8 +123,7 @@ export async function createViafouraBridge(options: ViafouraBridgeOptions): Prom
   async function loginWith(req: Request, user: HostUser, login: (sid: string) => Promise<PlatformSession | null>): Promise<PlatformSession | null> {
     const sid = sessionId(req);
     const platform = await login(sid);
-    rememberUser(req, user);
-    keepPlatformSession(req, sid, user.id, platform, clock.now());
+    rememberUser(req, user, platform, clock.now());
     return platform;
   }
 
@@ -148,8 +146,7 @@ export async function createViafouraBridge(options: ViafouraBridgeOptions): Prom
     async onLogout(req) {
       const sid = sessionId(req);
       await bridge.onLogout(sid);
-      rememberUser(req, null);
-      forgetPlatformSession(req);
+      rememberUser(req, null, null, clock.now());
       // Its tombstone now refuses every save, so the copy in the store must go: an app that only
       // clears a field of req.session would otherwise leave the reader logged in there.
       await storeDestroy(sessionStore, sid);

@@ -5,7 +5,7 @@ import type { Logger } from '../logger';
 import type { Bridge, HostUser } from '../core';
 import type { PlatformSession } from '../platform';
 import { viafouraLocals } from './embed-tag';
-import { keepPlatformSession, keptPlatformSession } from './kept-view';
+import { keepPlatformSession, keptPlatformSession } from './session-user';
 import { answerSetupProblem, sessionSetupProblem } from './session-setup';
 
 export interface PageMiddlewareDeps {
@@ -33,7 +33,7 @@ export function createPageMiddleware(deps: PageMiddlewareDeps): RequestHandler {
     if (problem) return answerSetupProblem(problem, res, deps.logger);
     const user = deps.userOf(req) ?? null;
     if (!user) return render(res, next, deps, null);
-    const kept = keptPlatformSession(req, req.sessionID, user.id, deps.clock.now(), deps.checkEveryMs);
+    const kept = keptPlatformSession(req, user, deps.clock.now(), deps.checkEveryMs);
     // Most views of a logged-in reader end here, with nothing to wait for.
     if (kept) return render(res, next, deps, kept);
     askBridge(req, user, deps).then((platform) => render(res, next, deps, platform), next);
@@ -47,10 +47,10 @@ function render(res: Response, next: NextFunction, deps: PageMiddlewareDeps, pla
   next();
 }
 
-/** The bridge's answer (at most once per `checkEveryMs` for a reader), kept in the host session for the next views (kept-view.ts). */
+/** The bridge's answer (at most once per `checkEveryMs` for a reader), kept in the host session for the next views (session-user.ts). */
 async function askBridge(req: Request, user: HostUser, deps: PageMiddlewareDeps): Promise<PlatformSession | null> {
   const now = deps.clock.now();
   const platform = await deps.bridge.platformSessionFor(req.sessionID, user);
-  keepPlatformSession(req, req.sessionID, user.id, platform, now);
+  keepPlatformSession(req, user, platform, now);
   return platform;
 }
