@@ -11,7 +11,6 @@ import {
   embedTagHtml,
   signHook,
   TablePrefixPlugin,
-  type Logger,
   type ViafouraBridge,
   type ViafouraBridgeOptions,
 } from 'vf-login-bridge';
@@ -19,7 +18,7 @@ import { viafouraPassport } from 'vf-login-bridge/passport';
 import { curlBasicAuth, startTestEmulator, TEST_API_KEY, TEST_SITE_ID, type TestEmulator } from '../helpers/emulator';
 import { makeTempDir, openTempDatabase } from '../helpers/temp-database';
 import { waitFor } from '../helpers/wait-for';
-import { closeServer, listenLocally, publisherOptions } from './publisher';
+import { closeServer, listenLocally, publisherOptions, recordingLogger } from './publisher';
 
 /**
  * What an attacker can try against a publisher's site built on the Express adapter, each kept as
@@ -31,14 +30,6 @@ import { closeServer, listenLocally, publisherOptions } from './publisher';
 const HOOK_SECRET = 'acme-hook-secret-0123456789abcdefghij';
 const SESSION_SECRET = 'acme-session-secret-0123456789abcdef';
 const MINUTE = 60_000;
-
-type LogLine = { level: string; fields: Record<string, unknown>; message: string | undefined };
-
-function recordingLogger(): Logger & { lines: LogLine[] } {
-  const lines: LogLine[] = [];
-  const at = (level: string) => (fields: object, message?: string) => void lines.push({ level, fields: fields as Record<string, unknown>, message });
-  return { lines, debug: at('debug'), info: at('info'), warn: at('warn'), error: at('error') };
-}
 
 let emulator: TestEmulator;
 let database: Awaited<ReturnType<typeof openTempDatabase>>;

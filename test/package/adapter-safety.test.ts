@@ -4,22 +4,14 @@ import path from 'node:path';
 import express from 'express';
 import session from 'express-session';
 import request from 'supertest';
-import { createViafouraBridge, signHook, touchCanCreate, type Logger, type ViafouraBridge, type ViafouraBridgeOptions } from 'vf-login-bridge';
+import { createViafouraBridge, signHook, touchCanCreate, type ViafouraBridge, type ViafouraBridgeOptions } from 'vf-login-bridge';
 import { startTestEmulator, type TestEmulator } from '../helpers/emulator';
 import { makeTempDir, openTempDatabase } from '../helpers/temp-database';
-import { closeServer, listenLocally, publisherOptions } from './publisher';
+import { closeServer, listenLocally, publisherOptions, recordingLogger } from './publisher';
 
 const HOOK_SECRET = 'acme-hook-secret-0123456789abcdefghij';
 const SESSION_SECRET = 'acme-session-secret-0123456789abcdef';
 const HOUR = 60 * 60_000;
-
-type LogLine = { level: string; fields: Record<string, unknown>; message: string | undefined };
-
-function recordingLogger(): Logger & { lines: LogLine[] } {
-  const lines: LogLine[] = [];
-  const at = (level: string) => (fields: object, message?: string) => void lines.push({ level, fields: fields as Record<string, unknown>, message });
-  return { lines, debug: at('debug'), info: at('info'), warn: at('warn'), error: at('error') };
-}
 
 function deferred() {
   let resolve!: () => void;

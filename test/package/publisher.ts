@@ -1,7 +1,7 @@
 import http from 'node:http';
 import type express from 'express';
 import session from 'express-session';
-import { silentLogger, type ViafouraBridgeOptions } from 'vf-login-bridge';
+import { silentLogger, type Logger, type ViafouraBridgeOptions } from 'vf-login-bridge';
 import { TEST_API_KEY, TEST_SITE_ID, type TestEmulator } from '../helpers/emulator';
 
 /**
@@ -32,3 +32,12 @@ export async function listenLocally(app: express.Express): Promise<http.Server> 
 }
 
 export const closeServer = (server: http.Server) => new Promise<void>((resolve) => server.close(() => resolve()));
+
+export type LogLine = { level: string; fields: Record<string, unknown>; message: string | undefined };
+
+/** A logger that keeps every line: tests read it for the one line a fault must log, and for secrets that must not be there. */
+export function recordingLogger(): Logger & { lines: LogLine[] } {
+  const lines: LogLine[] = [];
+  const at = (level: string) => (fields: object, message?: string) => void lines.push({ level, fields: fields as Record<string, unknown>, message });
+  return { lines, debug: at('debug'), info: at('info'), warn: at('warn'), error: at('error') };
+}
