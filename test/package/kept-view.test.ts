@@ -48,6 +48,15 @@ describe('the platform session a page view keeps in the host session', () => {
     );
     app.post('/rename/:name', (req, res, next) => void viafoura.onProfileChange(req, { id: 'acme-kim', name: req.params.name }).then(() => res.sendStatus(204), next));
     app.post('/logout', (req, res, next) => void viafoura.onLogout(req).then(() => res.sendStatus(204), next));
+    // An app that regenerates the session id and carries the old session's data over, without telling the bridge.
+    app.post('/carry-over', (req, res, next) => {
+      const before = { ...(req.session as unknown as Record<string, unknown>) };
+      req.session.regenerate((err) => {
+        if (err) return next(err);
+        for (const [key, value] of Object.entries(before)) if (key !== 'cookie') (req.session as unknown as Record<string, unknown>)[key] = value;
+        res.sendStatus(204);
+      });
+    });
     app.get('/', (_req, res) => res.send(res.locals.viafoura.embedTag));
     server = await listenLocally(app);
   });
@@ -119,5 +128,17 @@ describe('the platform session a page view keeps in the host session', () => {
     const second = sidOf((await agent.get('/').expect(200)).text)!;
     expect(second).not.toBe(first);
     expect(emulator.sessionInfo(second)?.alive).toBe(true);
+  });
+
+  it('is never trusted under another session id: data carried into a regenerated session makes the view ask the bridge', async () => {
+    const agent = request.agent(server);
+    await agent.post('/login/ola').expect(204);
+    const old = sidOf((await agent.get('/').expect(200)).text)!;
+    await agent.post('/carry-over').expect(204);
+    statements.length = 0;
+    const fresh = sidOf((await agent.get('/').expect(200)).text)!;
+    expect(statements.some((sql) => sql.includes('"vf_bridge_sessions"'))).toBe(true);
+    expect(fresh).not.toBe(old);
+    expect(emulator.sessionInfo(fresh)).toMatchObject({ alive: true, name: 'ola' });
   });
 });
