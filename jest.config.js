@@ -13,7 +13,7 @@ const missing =
   : undefined;
 if (missing) process.stdout.write(`BACKEND=${backend}: every suite skipped, ${missing}\n`);
 
-const BEHAVIOUR_SUITES = ['site', 'security', 'platform', 'hooks', 'reliability', 'store', 'web'];
+const BEHAVIOUR_SUITES = ['site', 'security', 'platform', 'hooks', 'reliability', 'store', 'web', 'admin'];
 
 /** @type {import('jest').Config} */
 module.exports = {

@@ -10,8 +10,10 @@
     window.vfQ.push(fn);
   }
 
+  // The path only, as the server renders it (src/app.ts): a query can carry what must not be
+  // repeated into a link, such as the connect callback's authorization code.
   function loginUrl() {
-    return '/login?returnTo=' + encodeURIComponent(location.pathname + location.search);
+    return '/login?returnTo=' + encodeURIComponent(location.pathname);
   }
 
   /** Tells the embed the reader has logged out; older platform scripts only had window.viafoura. */

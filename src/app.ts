@@ -36,6 +36,19 @@ import { requestLog } from './web/request-log';
 import { formBody, jsonBody } from './web/body-parsers';
 import { createHookRoutes } from 'vf-login-bridge';
 import { createPlatformAdminRoutes, type PlatformAdminDeps } from './web/platform-admin';
+import type { MailOutbox } from './mail/outbox';
+import type { DevInbox } from './mail/dev-inbox';
+import type { PendingWork } from './pending-work';
+import { createAccountTokens } from './auth/account-tokens';
+import { createVerification } from './auth/verification';
+import { createPasswordReset } from './auth/password-reset';
+import { createSessionIndex } from './auth/session-index';
+import { createReaderSessions } from './auth/reader-sessions';
+import { createSessionRoutes } from './auth/session-routes';
+import { createAccountDataRoutes } from './auth/account-data-routes';
+import { createEmailRoutes } from './auth/email-routes';
+import { createPasswordResetRoutes } from './auth/password-reset-routes';
+import { createDevMailRoutes } from './web/dev-mail';
 
 export interface AppDeps {
   clock: Clock;
@@ -45,6 +58,15 @@ export interface AppDeps {
   rateLimits: RateLimits;
   passwords: PasswordHasher;
   metrics: Registry;
+  /** work requests start and do not wait for */
+  pending: PendingWork;
+  mail: {
+    outbox: MailOutbox;
+    /** mounted at /dev/mail when set (never in production: src/config.ts) */
+    devInbox: DevInbox | undefined;
+    /** PUBLIC_URL without a trailing slash: every link in a mail starts with it */
+    publicUrl: string;
+  };
   platform: {
     bridge: Bridge;
     /** the platform's embed script, rendered into every page */
@@ -75,6 +97,9 @@ export function createApp(deps: AppDeps): Express {
   const app = express();
   const render = createRenderer();
   const users = createUserStore(database.db, clock);
+  const accountTokens = createAccountTokens(database.db, clock);
+  const sessionIndex = createSessionIndex(database.db);
+  const verification = createVerification({ db: database.db, users, tokens: accountTokens, outbox: deps.mail.outbox, publicUrl: deps.mail.publicUrl });
   const readerReads = createReaderReads(database.db);
   const passport = createPassport(users, deps.passwords, (sid, userId) => readerReads.reader(sid, userId));
   const cookies = cookieNamesFor(settings.trustProxy);
@@ -84,10 +109,21 @@ export function createApp(deps: AppDeps): Express {
     clock,
     sessionsOf: (hostUserId) => liveHostSessionsOf(database.db, hostUserId),
     maxPerUser: settings.sessionMaxPerUser,
+    index: sessionIndex,
+    credentialsVersionOf: (userId) => users.credentialsVersionOf(userId),
   });
   const csrf = createCsrf({ secret: settings.sessionSecret, cookies });
   const devices = createTrustedDevices({ secret: settings.sessionSecret, cookies, clock });
   const guard = createLoginGuard(deps.rateLimits);
+  const passwordReset = createPasswordReset({
+    db: database.db,
+    users,
+    tokens: accountTokens,
+    outbox: deps.mail.outbox,
+    pending: deps.pending,
+    publicUrl: deps.mail.publicUrl,
+    allowMailTo: (address) => guard.allowMailTo(address),
+  });
   const policy = createPasswordPolicy();
   const embedOrigin = new URL(platform.embedSrc).origin;
 
@@ -121,7 +157,9 @@ export function createApp(deps: AppDeps): Express {
   app.use((req, res, next) => {
     res.locals.user = null;
     res.locals.embed = embedTagFor(platform.embedSrc, null);
-    res.locals.path = req.originalUrl;
+    // The path only: a query can carry what must not be repeated into a page's links (the
+    // connect callback's authorization code and state, src/web/platform-admin.ts).
+    res.locals.path = req.originalUrl.split('?')[0]!;
     next();
   });
   app.use(onlyKnownMethods);
@@ -168,7 +206,11 @@ export function createApp(deps: AppDeps): Express {
   // 6. The site.
   const withPlatform = platformForPages(platform.bridge, platform.embedSrc);
   app.use(createPageRoutes(render, withPlatform, csrf.tokenFor));
-  app.use(createAccountRoutes({ users, passwords: deps.passwords, policy, hostSessions, guard, devices, bridge: platform.bridge, render }));
+  app.use(createAccountRoutes({ users, passwords: deps.passwords, policy, hostSessions, guard, devices, bridge: platform.bridge, verification, render }));
+  // The reader's sessions (ASVS 3.3.4), and their data to take away or have erased.
+  const readerSessions = createReaderSessions({ index: sessionIndex, store: sessions.store, db: database.db });
+  app.use(createSessionRoutes({ readerSessions, index: sessionIndex, hostSessions, guard, clock, render }));
+  app.use(createAccountDataRoutes({ db: database.db, users, passwords: deps.passwords, devices, tokens: accountTokens, index: sessionIndex, outbox: deps.mail.outbox, hostSessions, guard, verification, readerSessions, clock, render }));
   if (platform.admin) app.use(createPlatformAdminRoutes({ ...platform.admin, clock, logger, render }));
   app.use(
     createAuthRoutes({
@@ -178,6 +220,7 @@ export function createApp(deps: AppDeps): Express {
       hostSessions,
       guard,
       devices,
+      verification,
       render,
       authenticate: (req: Request, res: Response) =>
         new Promise<User | undefined>((resolve, reject) => {
@@ -187,6 +230,9 @@ export function createApp(deps: AppDeps): Express {
         }),
     }),
   );
+  app.use(createEmailRoutes({ verification, tokens: accountTokens, guard, bridge: platform.bridge, render }));
+  app.use(createPasswordResetRoutes({ passwordReset, passwords: deps.passwords, policy, hostSessions, guard, devices, render }));
+  if (deps.mail.devInbox) app.use(createDevMailRoutes(deps.mail.devInbox, render));
 
   // 7. Nothing matched; then the one error handler.
   app.use(notFound);

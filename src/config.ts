@@ -40,8 +40,18 @@ export interface Config {
   readonly rateLimits: RateLimitConfig;
   /** token dialect, token encryption key and connect admins (src/token-config.ts) */
   readonly tokens: TokenConfig;
+  readonly mail: MailConfig;
   /** settings that start but deserve a line at start-up (production without TRUST_PROXY) */
   readonly warnings: readonly string[];
+}
+
+/** Mail (docs/accounts.md#mail): SMTP in production, the development inbox at /dev/mail otherwise. */
+export interface MailConfig {
+  /** unset: the development inbox (never in production) */
+  readonly smtpUrl: string | undefined;
+  readonly from: string;
+  /** the base of every link in a mail; unset outside production: the address the site listens on */
+  readonly publicUrl: string | undefined;
 }
 
 export type PlatformConfig =
@@ -75,6 +85,10 @@ export interface RateLimitConfig {
   readonly accountChangesPerUser?: number;
   /** account changes per IP, per hour */
   readonly accountChangesPerIp?: number;
+  /** verification and reset mails per address, per hour */
+  readonly mailPerAddress?: number;
+  /** verification and reset mails asked from one IP, per hour */
+  readonly mailPerIp?: number;
 }
 
 export class ConfigError extends Error {
@@ -132,6 +146,11 @@ const schema = z.object({
   RATE_LIMIT_REGISTER_IP: positiveInt(30),
   RATE_LIMIT_ACCOUNT_USER: positiveInt(10),
   RATE_LIMIT_ACCOUNT_IP: positiveInt(30),
+  RATE_LIMIT_MAIL_ADDRESS: positiveInt(5),
+  RATE_LIMIT_MAIL_IP: positiveInt(30),
+  SMTP_URL: z.url({ protocol: /^smtps?$/, error: 'must be smtp://[user:password@]host[:port] or smtps://...' }).optional(),
+  MAIL_FROM: z.string().trim().min(3).max(254).refine((v) => !/[\r\n]/.test(v), 'must be one line').optional(),
+  PUBLIC_URL: httpUrl.optional(),
 });
 
 /** Empty strings count as unset, as they do in most .env files. */
@@ -160,6 +179,8 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
   }
   if (raw['SESSION_STORE'] === 'redis' && !raw['REDIS_URL']) add('REDIS_URL', 'required when SESSION_STORE=redis');
   const production = raw['NODE_ENV'] === 'production';
+  // Production mail reaches readers, and its links must name the public site, never a request's Host header.
+  for (const name of ['SMTP_URL', 'MAIL_FROM', 'PUBLIC_URL']) if (production && !raw[name]) add(name, 'required when NODE_ENV=production (mail for verification and password reset)');
   if (production && !raw['SESSION_SECRET']) add('SESSION_SECRET', 'required when NODE_ENV=production');
   // The emulator's throwaway platform is no place for real readers: production says so explicitly.
   const emulatorAsked = raw['VF_EMULATOR'] === 'true' || raw['VF_EMULATOR'] === '1';
@@ -225,6 +246,13 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
       registerPerIp: e.RATE_LIMIT_REGISTER_IP,
       accountChangesPerUser: e.RATE_LIMIT_ACCOUNT_USER,
       accountChangesPerIp: e.RATE_LIMIT_ACCOUNT_IP,
+      mailPerAddress: e.RATE_LIMIT_MAIL_ADDRESS,
+      mailPerIp: e.RATE_LIMIT_MAIL_IP,
+    }),
+    mail: Object.freeze({
+      smtpUrl: e.SMTP_URL,
+      from: e.MAIL_FROM ?? '"The Harbour Ledger" <no-reply@localhost>',
+      publicUrl: e.PUBLIC_URL?.replace(/\/+$/, ''),
     }),
     tokens: Object.freeze(tokens.config),
     warnings: Object.freeze(warnings),

@@ -17,6 +17,9 @@ export const ERROR_STATUS = {
   INVALID_CREDENTIALS: 401,
   EMAIL_TAKEN: 409,
   PASSWORD_TOO_WEAK: 400,
+  CREDENTIALS_CHANGED: 409,
+  /** a one-time link that is unknown, used, expired or superseded */
+  LINK_INVALID: 400,
   // the site's own stores
   SESSION_STORE_UNAVAILABLE: 503,
   RATE_LIMIT_UNAVAILABLE: 503,

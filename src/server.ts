@@ -7,6 +7,7 @@ import { DEMO_API_KEY, DEMO_EMULATOR_PORT, DEMO_SITE_ID, startEmulator, tryItLin
 import { startupFailureLine, underSetting } from './startup-errors';
 import { openSite, type Site } from './site';
 import { ensureSessionSecret } from './store/session-secret';
+import { createSmtpTransport } from './mail/transport';
 
 /** The part of the shutdown deadline given to in-flight requests; the rest is for closing the stores. */
 const DRAIN_SHARE = 0.6;
@@ -52,10 +53,15 @@ async function main(): Promise<void> {
       embedSrc: platform.embedSrc,
       timeoutMs: platform.timeoutMs,
       token: config.platform.mode === 'remote' ? config.platform.token : undefined,
-      tokenEncryptionKey: config.tokens.encryptionKey,
+      tokenEncryptionKeys: config.tokens.encryptionKeys,
       options: { reconcileGraceMs: config.reconcileGraceMs },
     },
     adminEmails: config.tokens.adminEmails,
+    mail: {
+      // No SMTP_URL outside production: the development inbox at /dev/mail (src/config.ts refuses that in production).
+      transport: config.mail.smtpUrl ? createSmtpTransport(config.mail.smtpUrl, config.mail.from) : undefined,
+      publicUrl: config.mail.publicUrl ?? `http://${config.host}:${config.port}`,
+    },
     sessionSecret: config.sessionSecret ?? ensureSessionSecret(config.dataDir),
     sessionIdleMs: config.sessionIdleMs,
     sessionAbsoluteMs: config.sessionAbsoluteMs,
@@ -79,6 +85,7 @@ async function main(): Promise<void> {
   const port = typeof address === 'object' && address ? address.port : config.port;
   logger.info({ url: `http://${config.host}:${port}`, platform: config.platform.mode }, 'site listening');
   process.stdout.write(`The Harbour Ledger is at http://${config.host}:${port}/` + (emulator ? ` (platform emulator at ${emulator.url})\n${emulatorLines(emulator.url)}` : '\n'));
+  if (site.devInbox) process.stdout.write(`Mail is not sent (no SMTP_URL): read it at http://${config.host}:${port}/dev/mail\n`);
 
   site.jobs.start();
 

@@ -12,6 +12,12 @@ import { underSetting } from './startup-errors';
 import { openDatabaseSessionStore, openRedisSessionStore, type SessionStoreHandle } from './store/session-stores';
 import { HostSessionStore } from './auth/host-session';
 import { createBackgroundJobs, type BackgroundJobs, type JobSchedule } from 'vf-login-bridge';
+import { createMailOutbox, type MailOutbox } from './mail/outbox';
+import { createDevInbox, type DevInbox } from './mail/dev-inbox';
+import type { MailTransport } from './mail/transport';
+import { createUserStore } from './auth/user-store';
+import { createAccountTokens } from './auth/account-tokens';
+import { createPendingWork, type PendingWork } from './pending-work';
 
 const DEFAULT_SESSION_ABSOLUTE_MS = 30 * 24 * 60 * 60_000;
 const DEFAULT_SESSION_MAX_PER_USER = 20;
@@ -35,10 +41,15 @@ export interface SiteOptions {
     options?: PlatformOptions;
     /** the token dialect; unset: seed 003's from siteId/apiKey (src/platform/token-settings.ts) */
     token?: TokenSettings | undefined;
+    /** TOKEN_ENCRYPTION_KEYS, newest first: the token is then kept sealed in the database */
+    tokenEncryptionKeys?: readonly Buffer[] | undefined;
+    /** the older name of a one-key `tokenEncryptionKeys` */
     tokenEncryptionKey?: Buffer | undefined;
   };
-  /** who may connect the platform (authorization_code) */
+  /** accounts given the administrator role at start-up, if they registered with the address and verified it */
   adminEmails?: readonly string[] | undefined;
+  /** unset: mail goes to a development inbox (`site.devInbox`, shown at /dev/mail), links start http://127.0.0.1 */
+  mail?: SiteMailOptions | undefined;
   sessionSecret: string;
   sessionIdleMs: number;
   /** default 30 days */
@@ -57,14 +68,26 @@ export interface SiteOptions {
   processMetrics?: boolean;
 }
 
+export interface SiteMailOptions {
+  /** an SMTP transport (src/mail/transport.ts); unset: the development inbox */
+  transport?: MailTransport | undefined;
+  /** PUBLIC_URL: the start of every link in a mail, never taken from a request */
+  publicUrl: string;
+}
+
 export interface Site {
   app: Express;
   database: Database;
   sessions: SessionStoreHandle;
   platform: Platform;
   metrics: Registry;
-  /** queued logouts, pruning, reconciliation: not started until `jobs.start()` */
+  /** queued logouts and mail, pruning, reconciliation: not started until `jobs.start()` */
   jobs: BackgroundJobs;
+  mail: MailOutbox;
+  /** work requests started and did not wait for (a password reset's lookup and mail) */
+  pending: PendingWork;
+  /** where mail goes without an SMTP transport; unset with one */
+  devInbox: DevInbox | undefined;
   close(): Promise<void>;
 }
 
@@ -97,6 +120,7 @@ export async function openSite(options: SiteOptions): Promise<Site> {
       apiKey: options.platform.apiKey,
       timeoutMs: options.platform.timeoutMs,
       token: options.platform.token,
+      tokenEncryptionKeys: options.platform.tokenEncryptionKeys,
       tokenEncryptionKey: options.platform.tokenEncryptionKey,
       // A bridge row outlives its host session by at most the platform's idle time.
       options: { forgetAfterMs: options.sessionIdleMs + 12 * 60 * 60_000, ...options.platform.options },
@@ -109,13 +133,33 @@ export async function openSite(options: SiteOptions): Promise<Site> {
     // express-session and the host sessions get the store that drops saves of ended sessions (docs/architecture.md#a-logout).
     const appSessions: SessionStoreHandle = { ...sessions, store: new HostSessionStore(sessions.store, platform.bridge) };
 
+    const devInbox = options.mail?.transport ? undefined : createDevInbox(() => clock.now());
+    const transport = options.mail?.transport ?? devInbox!;
+    opened.push(async () => transport.close());
+    const mail = createMailOutbox({ db: database.db, transport, clock, logger });
+    opened.push(() => mail.idle());
+    const pending = createPendingWork(logger);
+    opened.push(() => pending.idle());
+    const accountTokens = createAccountTokens(database.db, clock);
+    const users = createUserStore(database.db, clock);
+    const granted = await users.grantAdminToVerified(options.adminEmails ?? []);
+    for (const email of granted) logger.info({ email }, 'administrator role granted from ADMIN_EMAILS');
+    // An operator must connect this grant: without an administrator nobody can (docs/accounts.md#roles).
+    if (options.platform.token?.grant === 'authorization_code' && (await users.listByRole('admin')).length === 0) {
+      logger.warn({ code: 'NO_ADMINISTRATOR' }, 'no administrator can connect the platform yet; grant the role with: npm run admin -- grant you@example.com');
+    }
+
     const jobs = createBackgroundJobs({
       clock,
       logger,
       db: database.db,
       bridge: platform.bridge,
       hostSessionExists: (sid) => sessions.exists(sid),
-      onPrune: () => rateLimits.prune(),
+      onPrune: async () => {
+        await rateLimits.prune();
+        await accountTokens.prune();
+      },
+      onDeliver: () => mail.deliver(),
       schedule: options.schedule,
     });
     opened.push(() => jobs.stop());
@@ -128,6 +172,8 @@ export async function openSite(options: SiteOptions): Promise<Site> {
       rateLimits,
       passwords: options.passwords ?? createPasswordHasher(),
       metrics,
+      pending,
+      mail: { outbox: mail, devInbox, publicUrl: (options.mail?.publicUrl ?? 'http://127.0.0.1').replace(/\/+$/, '') },
       platform: {
         bridge: platform.bridge,
         embedSrc: options.platform.embedSrc,
@@ -139,19 +185,19 @@ export async function openSite(options: SiteOptions): Promise<Site> {
           const reason =
             tokenStatus.reconnectNeeded !== undefined
               ? `reconnect needed: ${tokenStatus.reconnectNeeded}`
-              : tokenStatus.connected ? undefined : 'not connected: an administrator must connect the platform at /admin/platform';
+              : tokenStatus.keptTokenUnreadable === 'TOKEN_KEY_UNKNOWN'
+                ? 'stored token sealed under a key not in TOKEN_ENCRYPTION_KEYS (or altered): it counts as none kept'
+                : tokenStatus.keptTokenUnreadable === 'TOKEN_SEAL_DAMAGED'
+                  ? 'stored token damaged, or in a format this version cannot read: it counts as none kept'
+                  : tokenStatus.connected ? undefined : 'not connected: an administrator must connect the platform at /admin/platform';
           return { ok: status.circuit !== 'open' && token !== 'failing' && reason === undefined, token, ...(reason ? { reason } : {}), ...status };
         },
-        admin:
-          (options.adminEmails?.length ?? 0) > 0
-            ? {
-                tokens: platform.tokens,
-                canConnect: options.platform.token?.grant === 'authorization_code',
-                adminEmails: options.adminEmails ?? [],
-                callbackPath: options.platform.token?.redirectUrl ? new URL(options.platform.token.redirectUrl).pathname : '/admin/platform/callback',
-                authorizeOrigin: options.platform.token?.authorizeUrl ? new URL(options.platform.token.authorizeUrl).origin : undefined,
-              }
-            : undefined,
+        admin: {
+          tokens: platform.tokens,
+          canConnect: options.platform.token?.grant === 'authorization_code',
+          callbackPath: options.platform.token?.redirectUrl ? new URL(options.platform.token.redirectUrl).pathname : '/admin/platform/callback',
+          authorizeOrigin: options.platform.token?.authorizeUrl ? new URL(options.platform.token.authorizeUrl).origin : undefined,
+        },
       },
       settings: {
         sessionSecret: options.sessionSecret,
@@ -164,7 +210,7 @@ export async function openSite(options: SiteOptions): Promise<Site> {
       },
     });
 
-    return { app, database, sessions: appSessions, platform, metrics, jobs, close: closeAll };
+    return { app, database, sessions: appSessions, platform, metrics, jobs, mail, pending, devInbox, close: closeAll };
   } catch (error) {
     await closeAll();
     throw error;

@@ -15,9 +15,15 @@ import {
 export interface TokenConfig {
   /** unset: no platform credentials at all, so the bundled emulator is used */
   readonly settings: TokenSettings | undefined;
-  /** AES-256-GCM key for tokens kept in the database; required for grants that keep refresh tokens */
-  readonly encryptionKey: Buffer | undefined;
-  /** Lower-cased emails of the site's users who may connect the platform (authorization_code). */
+  /**
+   * TOKEN_ENCRYPTION_KEYS, newest first: AES-256-GCM keys for tokens kept in the database (the first
+   * seals, any opens); required for grants that keep refresh tokens
+   */
+  readonly encryptionKeys: readonly Buffer[] | undefined;
+  /**
+   * ADMIN_EMAILS, lower-cased: accounts given the administrator role at start-up if they registered
+   * with the address and verified it (docs/accounts.md#roles); `npm run admin -- grant` does the rest.
+   */
   readonly adminEmails: readonly string[];
 }
 
@@ -54,7 +60,7 @@ export function readTokenConfig(env: Readonly<Record<string, string | undefined>
   const idName = env['VF_CLIENT_ID'] === undefined && (env['VF_SITE_ID'] !== undefined || secretName === 'VF_API_KEY') ? 'VF_SITE_ID' : 'VF_CLIENT_ID';
 
   const remote = CREDENTIAL_VARIABLES.some((name) => env[name] !== undefined);
-  if (!remote) return { config: { settings: undefined, encryptionKey: undefined, adminEmails }, problems };
+  if (!remote) return { config: { settings: undefined, encryptionKeys: undefined, adminEmails }, problems };
 
   const grant = oneOf<TokenGrant>(env['VF_TOKEN_GRANT'], TOKEN_GRANTS, 'client_credentials');
   const clientAuth = oneOf<ClientAuth>(env['VF_CLIENT_AUTH'], CLIENT_AUTHS, 'basic');
@@ -62,7 +68,7 @@ export function readTokenConfig(env: Readonly<Record<string, string | undefined>
   if (!grant) problems.push(`VF_TOKEN_GRANT: must be one of ${TOKEN_GRANTS.join(', ')}`);
   if (!clientAuth) problems.push(`VF_CLIENT_AUTH: must be one of ${CLIENT_AUTHS.join(', ')}`);
   if (!refreshTokenIn) problems.push('VF_REFRESH_TOKEN_IN: must be body or query');
-  if (!grant || !clientAuth || !refreshTokenIn) return { config: { settings: undefined, encryptionKey: undefined, adminEmails }, problems };
+  if (!grant || !clientAuth || !refreshTokenIn) return { config: { settings: undefined, encryptionKeys: undefined, adminEmails }, problems };
 
   const settings: TokenSettings = {
     grant,
@@ -84,17 +90,47 @@ export function readTokenConfig(env: Readonly<Record<string, string | undefined>
   }
   if (grant === 'pat' && env['VF_CLIENT_AUTH'] !== undefined) problems.push('VF_CLIENT_AUTH: not used with VF_TOKEN_GRANT=pat');
 
-  let encryptionKey: Buffer | undefined;
-  const keyText = env['TOKEN_ENCRYPTION_KEY'];
-  if (keyText !== undefined) {
-    const parsed = parseEncryptionKey(keyText);
-    if ('problem' in parsed) problems.push(`TOKEN_ENCRYPTION_KEY: ${parsed.problem}`);
-    else encryptionKey = parsed.key;
-  } else if (keepsRefreshTokens(grant)) {
-    problems.push(`TOKEN_ENCRYPTION_KEY: required with VF_TOKEN_GRANT=${grant} (refresh tokens are kept encrypted in the database)`);
+  const encryptionKeys = readSealingKeys(env, problems);
+  if (encryptionKeys === null && keepsRefreshTokens(grant)) {
+    problems.push(`TOKEN_ENCRYPTION_KEYS: required with VF_TOKEN_GRANT=${grant} (refresh tokens are kept encrypted in the database)`);
   }
-  if (grant === 'authorization_code' && adminEmails.length === 0) {
-    problems.push('ADMIN_EMAILS: required with VF_TOKEN_GRANT=authorization_code (who may connect the platform)');
+  return { config: { settings, encryptionKeys: encryptionKeys ?? undefined, adminEmails }, problems };
+}
+
+/**
+ * TOKEN_ENCRYPTION_KEYS (comma-separated, newest first), or TOKEN_ENCRYPTION_KEY, its older name
+ * for a list of one. null: neither is set; undefined: set but refused, with the line in `problems`
+ * (one line for the variable, each bad key by its position, never the key itself).
+ */
+function readSealingKeys(env: Readonly<Record<string, string | undefined>>, problems: string[]): readonly Buffer[] | null | undefined {
+  const list = env['TOKEN_ENCRYPTION_KEYS'];
+  const one = env['TOKEN_ENCRYPTION_KEY'];
+  if (list !== undefined && one !== undefined && list.trim() !== one.trim()) {
+    problems.push('TOKEN_ENCRYPTION_KEYS: TOKEN_ENCRYPTION_KEY is set too, to another value; it is the older name of a list of one, set one of them');
+    return undefined;
   }
-  return { config: { settings, encryptionKey, adminEmails }, problems };
+  const name = list !== undefined ? 'TOKEN_ENCRYPTION_KEYS' : 'TOKEN_ENCRYPTION_KEY';
+  const text = list ?? one;
+  if (text === undefined) return null;
+  const pieces = text.split(',').map((piece) => piece.trim());
+  if (name === 'TOKEN_ENCRYPTION_KEY' && pieces.length > 1) {
+    problems.push('TOKEN_ENCRYPTION_KEY: holds one key; list several, newest first, in TOKEN_ENCRYPTION_KEYS');
+    return undefined;
+  }
+  const wrong: string[] = [];
+  const keys: Array<{ key: Buffer; position: number }> = [];
+  pieces.forEach((piece, i) => {
+    // The position, never the text: a line in a start-up log must not carry a key.
+    const which = name === 'TOKEN_ENCRYPTION_KEY' ? '' : `key ${i + 1} of ${pieces.length} `;
+    const parsed = parseEncryptionKey(piece);
+    if ('problem' in parsed) return void wrong.push(`${which}${piece === '' ? 'is empty' : parsed.problem}`);
+    const same = keys.find(({ key }) => key.equals(parsed.key));
+    if (same) return void wrong.push(`${which}is key ${same.position} again: list each key once`);
+    keys.push({ key: parsed.key, position: i + 1 });
+  });
+  if (wrong.length > 0) {
+    problems.push(`${name}: ${wrong.join('; ')}`);
+    return undefined;
+  }
+  return keys.map(({ key }) => key);
 }

@@ -5,6 +5,7 @@ import type { Bridge } from 'vf-login-bridge';
 import type { Render } from '../web/render';
 import { wantsJson } from '../web/negotiate';
 import { accountForm, parseForm, passwordForm } from './forms';
+import { createCurrentPasswordCheck } from './current-password';
 import type { HostSessions } from './host-session';
 import type { LoginGuard } from './login-limits';
 import type { PasswordHasher } from './passwords';
@@ -12,6 +13,7 @@ import type { PasswordPolicy } from './password-policy';
 import { reshowForm } from './routes';
 import type { TrustedDevices } from './trusted-device';
 import { normaliseEmail, type User, type UserStore } from './user-store';
+import type { Verification } from './verification';
 
 export interface AccountRouteDeps {
   users: UserStore;
@@ -21,6 +23,7 @@ export interface AccountRouteDeps {
   guard: LoginGuard;
   devices: TrustedDevices;
   bridge: Bridge;
+  verification: Verification;
   render: Render;
 }
 
@@ -31,30 +34,32 @@ export interface AccountRouteDeps {
  * answer is no oracle and platform calls are bounded.
  */
 export function createAccountRoutes(deps: AccountRouteDeps): Router {
-  const { users, passwords, policy, hostSessions, guard, devices, bridge, render } = deps;
+  const { users, passwords, policy, hostSessions, guard, devices, bridge, verification, render } = deps;
   const router = Router();
 
-  /** The current password, checked under the login limits of this account and client. */
-  async function checkCurrentPassword(req: Request, user: User, given: string | undefined, purpose: string): Promise<void> {
-    if (!given) throw new RequestError('VALIDATION_FAILED', `Enter your current password to change your ${purpose}.`);
-    const attempt = { account: normaliseEmail(user.email), ip: req.ip ?? 'unknown', device: devices.deviceOf(req, user.id) };
-    await guard.attemptLogin(attempt);
-    const found = await users.findCredentials(user.email);
-    if (!found || !(await passwords.verify(found.passwordHash, given))) {
-      throw new RequestError('INVALID_CREDENTIALS', 'Your current password is not right.');
-    }
-    await guard.loginSucceeded(attempt);
-  }
+  const checkCurrentPassword = createCurrentPasswordCheck({ users, passwords, guard, devices });
 
-  const done = (req: Request, res: Response, flag: string, user: User, value = '1') => {
-    if (wantsJson(req)) res.json({ ok: true, user: { id: user.id, name: user.name, email: user.email } });
-    else res.redirect(303, `/account?${flag}=${value}`);
+  /** The answer to a change: JSON with the reader, or back to the account page with what happened in its query. */
+  const done = (req: Request, res: Response, user: User, flags: Record<string, string>) => {
+    if (wantsJson(req)) res.json({ ok: true, user: { id: user.id, name: user.name, email: user.email }, ...flags });
+    else res.redirect(303, `/account?${new URLSearchParams(flags).toString()}`);
   };
 
-  router.get('/account', (req, res) => {
+  router.get('/account', async (req, res) => {
     if (!req.user) return res.redirect(303, '/login?returnTo=%2Faccount');
     const saved = req.query.saved === '1' ? 'now' : req.query.saved === 'later' ? 'later' : null;
-    render(res, 'account', { title: 'Your account', email: req.user.email, name: req.user.name, saved, passwordChanged: req.query.password === '1' });
+    const pendingEmail = await verification.pendingChange(req.user);
+    render(res, 'account', {
+      title: 'Your account',
+      email: req.user.email,
+      name: req.user.name,
+      saved,
+      passwordChanged: req.query.password === '1',
+      passwordReset: req.query.password === 'reset',
+      verified: req.query.verified === '1',
+      pendingEmail,
+      emailSent: req.query.email === 'sent',
+    });
   });
 
   router.post('/account', async (req, res) => {
@@ -64,17 +69,23 @@ export function createAccountRoutes(deps: AccountRouteDeps): Router {
       await guard.changeAccount(current.id, req.ip ?? 'unknown');
       const form = parseForm(accountForm, req.body);
       const emailChanges = normaliseEmail(form.email) !== current.email;
-      if (emailChanges) await checkCurrentPassword(req, current, form.currentPassword, 'email address');
-      // Only what the platform sees costs a platform login: an unchanged form changes nothing.
-      if (!emailChanges && form.name === current.name) return done(req, res, 'saved', current);
+      if (emailChanges) {
+        await checkCurrentPassword(req, current, form.currentPassword, 'change your email address');
+        if (await users.findByEmail(form.email)) throw new RequestError('EMAIL_TAKEN', 'An account with that email already exists.');
+        // The new address is used only once its link is opened; the old one is told (docs/accounts.md#verified-addresses).
+        await verification.requestEmailChange(current, form.email);
+      }
+      // Only what the platform sees costs a platform login: an unchanged name changes nothing there.
+      const emailFlag: Record<string, string> = emailChanges ? { email: 'sent' } : {};
+      if (form.name === current.name) return done(req, res, current, emailChanges ? emailFlag : { saved: '1' });
       const before = await bridge.platformSessionFor(req.sessionID, toHostUser(current));
-      const user = await users.updateProfile(current.id, form);
+      const user = await users.updateName(current.id, form.name);
       req.user = user;
       // The platform's login call is also how its profile is updated (docs/platform-protocol.md#accounts-login);
       // it always opens a new session, so the old one coming back means the platform did not answer.
       const after = await bridge.onProfileChange(req.sessionID, toHostUser(user));
       const reached = after !== null && after.session !== before?.session;
-      done(req, res, 'saved', user, reached ? '1' : 'later');
+      done(req, res, user, { saved: reached ? '1' : 'later', ...emailFlag });
     } catch (error) {
       const b = (req.body ?? {}) as Record<string, unknown>;
       const text = (v: unknown, fallback: string) => (typeof v === 'string' ? v.slice(0, 254) : fallback);
@@ -88,16 +99,18 @@ export function createAccountRoutes(deps: AccountRouteDeps): Router {
     try {
       await guard.changeAccount(current.id, req.ip ?? 'unknown');
       const form = parseForm(passwordForm, req.body);
-      await checkCurrentPassword(req, current, form.currentPassword, 'password');
+      await checkCurrentPassword(req, current, form.currentPassword, 'change your password');
       const weak = policy.problemWith(form.newPassword, [current.email, current.name]);
       if (weak) throw new RequestError('PASSWORD_TOO_WEAK', weak);
-      await users.setPasswordHash(current.id, await passwords.hash(form.newPassword));
-      // Whoever else holds a session of this reader (ASVS 3.3.3), host and platform, is logged out;
-      // this browser goes on in a new session.
+      const credentialsVersion = await users.setPassword(current.id, await passwords.hash(form.newPassword));
+      // Whoever else holds a session of this reader (ASVS 3.3.3), host and platform, is logged out,
+      // and a login that checked the old password meanwhile finds its version gone (docs/accounts.md#the-credentials-version);
+      // this browser goes on in a new session, a known device under the new version.
+      const user = { ...current, credentialsVersion };
       await hostSessions.logOutUser(String(current.id));
-      await hostSessions.logIn(req, current);
-      devices.issue(res, current.id);
-      done(req, res, 'password', current);
+      await hostSessions.logIn(req, user);
+      devices.issue(res, user);
+      done(req, res, user, { password: '1' });
     } catch (error) {
       reshowForm(req, res, render, 'account', error, { email: current.email, name: current.name });
     }

@@ -33,6 +33,14 @@ const currentPassword = z.string({ error: 'Enter your current password.' }).max(
 export const accountForm = z.object({ email, name, currentPassword: currentPassword.optional() });
 export const passwordForm = z.object({ currentPassword: currentPassword.min(1, 'Enter your current password.'), newPassword });
 
+export const forgotPasswordForm = z.object({ email });
+export const resetPasswordForm = z.object({ newPassword });
+
+// A one-time link's token, from a form field or the link's query. Anything malformed reads as no
+// token: the page then says the link is not valid, never a validation message about its shape.
+const linkToken = z.string().trim().max(128).catch('');
+export const linkTokenForm = z.object({ token: linkToken });
+
 export type RegisterForm = z.infer<typeof registerForm>;
 export type LoginForm = z.infer<typeof loginForm>;
 export type AccountForm = z.infer<typeof accountForm>;

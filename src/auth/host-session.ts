@@ -1,13 +1,17 @@
 import type { Request } from 'express';
 import type session from 'express-session';
 import { LogoutAwareStore, storeDestroy, storeHas, storeRead, type Bridge, type Clock } from 'vf-login-bridge';
+import { RequestError } from '../errors';
 import { toHostUser } from '../host-user';
+import type { SessionIndex } from './session-index';
 import type { User } from './user-store';
 
 declare module 'express-session' {
   interface SessionData {
     /** when the reader logged in to this session: the absolute lifetime counts from here */
     startedAt?: number;
+    /** the reader's credentials version when this session logged in: an older one than the account's is refused */
+    cv?: number;
     passport?: { user?: unknown };
   }
 }
@@ -21,6 +25,10 @@ export interface HostSessionDeps {
   sessionsOf(hostUserId: string): Promise<string[]>;
   /** live sessions per user; the oldest beyond this is logged out at login (ASVS 3.3) */
   maxPerUser: number;
+  /** each reader's sessions, whether or not the platform holds one for them */
+  index: SessionIndex;
+  /** the account's credentials version now (src/auth/user-store.ts) */
+  credentialsVersionOf(userId: number): Promise<number | undefined>;
 }
 
 /**
@@ -28,12 +36,24 @@ export interface HostSessionDeps {
  * the AJAX call and registration alike.
  */
 export function createHostSessions(deps: HostSessionDeps) {
-  const { bridge, store, clock } = deps;
+  const { bridge, store, clock, index } = deps;
 
   /** Ends one session, wherever it is: platform first (queued if it is down), then the host row. */
   async function endSession(sid: string): Promise<boolean> {
     await bridge.onLogout(sid);
-    return destroyIfAlive(store, sid);
+    const alive = await destroyIfAlive(store, sid);
+    await index.forget([sid]);
+    return alive;
+  }
+
+  /** Ends one session of the request's own, then forgets it. */
+  async function logOut(req: Request): Promise<void> {
+    // Nobody logged in: nothing to end, and no session row to write for it.
+    if (!req.user) return;
+    const sid = req.sessionID;
+    await bridge.onLogout(sid);
+    await new Promise<void>((resolve, reject) => req.logout((err) => (err ? reject(err) : resolve())));
+    await index.forget([sid]);
   }
 
   /** Logs out this user's oldest sessions beyond the cap; the one just started stays. */
@@ -48,32 +68,60 @@ export function createHostSessions(deps: HostSessionDeps) {
   }
 
   return {
-    /** passport regenerates the session id first (fixation); the bridge keys on the new one. */
+    /**
+     * passport regenerates the session id first (fixation); the bridge keys on the new one. `user`
+     * carries the credentials version its password was checked under: if a password change or
+     * reset moved it meanwhile, the session just made ends again (its platform session queued for
+     * logout) and the login is refused (docs/accounts.md#the-credentials-version).
+     */
     async logIn(req: Request, user: User): Promise<void> {
       // A second login in the same browser replaces the first: its platform session goes too.
-      if (req.user) await bridge.onLogout(req.sessionID);
+      if (req.user) {
+        await bridge.onLogout(req.sessionID);
+        await index.forget([req.sessionID]);
+      }
       await new Promise<void>((resolve, reject) => req.login(user, (err) => (err ? reject(err) : resolve())));
-      req.session.startedAt = clock.now();
+      const startedAt = clock.now();
+      req.session.startedAt = startedAt;
+      req.session.cv = user.credentialsVersion;
+      await index.record({ sid: req.sessionID, userId: user.id, startedAt, userAgent: req.headers['user-agent'], ip: req.ip });
       await bridge.onLogin(req.sessionID, toHostUser(user));
+      // Checked after the platform login: a change that came first is seen here; one that comes
+      // later finds this session's bridge row and index row, and ends it.
+      if ((await deps.credentialsVersionOf(user.id)) !== user.credentialsVersion) {
+        await logOut(req);
+        throw new RequestError('CREDENTIALS_CHANGED', 'The password of this account was just changed. Log in with the new one.');
+      }
       await enforceCap(user.id, req.sessionID);
     },
 
     /** Ends the platform session (queued durably if the platform is down), then the host one. */
-    async logOut(req: Request): Promise<void> {
-      // Nobody logged in: nothing to end, and no session row to write for it.
-      if (!req.user) return;
-      await bridge.onLogout(req.sessionID);
-      await new Promise<void>((resolve, reject) => req.logout((err) => (err ? reject(err) : resolve())));
+    logOut,
+
+    /** One session of this reader, by the id the sessions page shows; false when it is not theirs or already ended. */
+    async logOutSession(userId: number, publicId: string): Promise<boolean> {
+      const entry = (await index.list(userId)).find((session) => session.publicId === publicId);
+      if (!entry) return false;
+      return endSession(entry.sid);
     },
 
     /**
-     * Every session of one user, wherever it is (the logout hook, a password change): platform
-     * first, then host. Counts the host sessions that were still alive; one that expired on its
-     * own is not news.
+     * Every session of one user, wherever it is (the logout hook, a password change, the sessions
+     * page's "everywhere else" with `except`): platform first, then host. Counts the host sessions
+     * that were still alive; one that expired on its own is not news.
      */
-    async logOutUser(hostUserId: string): Promise<number> {
-      const { hostSessionIds } = await bridge.logoutUser(hostUserId);
-      const ended = await Promise.all(hostSessionIds.map((sid) => destroyIfAlive(store, sid)));
+    async logOutUser(hostUserId: string, options: { except?: string } = {}): Promise<number> {
+      const indexed = /^\d+$/.test(hostUserId) ? (await index.list(Number(hostUserId))).map((entry) => entry.sid) : [];
+      const keep = options.except;
+      if (keep === undefined) {
+        const { hostSessionIds } = await bridge.logoutUser(hostUserId);
+        const sids = [...new Set([...hostSessionIds, ...indexed])];
+        const ended = await Promise.all(sids.map((sid) => destroyIfAlive(store, sid)));
+        await index.forget(sids);
+        return ended.filter(Boolean).length;
+      }
+      const others = [...new Set([...(await deps.sessionsOf(hostUserId)), ...indexed])].filter((sid) => sid !== keep);
+      const ended = await Promise.all(others.map((sid) => endSession(sid)));
       return ended.filter(Boolean).length;
     },
   };

@@ -7,11 +7,14 @@ import type { User, UserStore } from './user-store';
 
 declare global {
   namespace Express {
-    // passport's req.user is our User
+    // passport's req.user is our User (src/auth/user-store.ts)
     interface User {
       id: number;
       email: string;
       name: string;
+      emailVerified: boolean;
+      role: 'reader' | 'admin';
+      credentialsVersion: number;
     }
   }
 }
@@ -61,6 +64,6 @@ async function verifyCredentials(
     await passwords.verifyNothing(password);
     return undefined;
   }
-  const ok = await passwords.verify(found.passwordHash, password);
-  return ok ? { id: found.id, email: found.email, name: found.name } : undefined;
+  const { passwordHash, ...user } = found;
+  return (await passwords.verify(passwordHash, password)) ? user : undefined;
 }

@@ -25,6 +25,10 @@ export interface RateLimits {
   readonly registerPerIp: AttemptCounter;
   readonly accountChangesPerUser: AttemptCounter;
   readonly accountChangesPerIp: AttemptCounter;
+  /** verification and reset mails to one address, per hour */
+  readonly mailPerAddress: AttemptCounter;
+  /** requests for such mails from one IP, per hour */
+  readonly mailPerIp: AttemptCounter;
   /**
    * Deletes counters that expired over an hour ago, from a SQL store (Redis expires its own keys).
    * The prune job calls it, on one instance per period (packages/bridge/src/jobs.ts): the library's own
@@ -35,6 +39,8 @@ export interface RateLimits {
 
 /** What the site asks of one counter (src/auth/login-limits.ts): the part of a limiter it uses. */
 export interface AttemptCounter {
+  /** The key's count, read without writing: null when it has none. */
+  get(key: string): Promise<RateLimiterRes | null>;
   /** Counts one attempt; rejects with the limiter's RateLimiterRes when that went past the limit. */
   consume(key: string): Promise<RateLimiterRes>;
   /** Gives points back to the key. */
@@ -67,7 +73,7 @@ export async function createRateLimits(
   };
   const perClient = limits.loginPerAccountClient ?? limits.loginPerAccount;
   const ceiling = limits.loginCeiling ?? 2 * limits.loginPerAccount + perClient + 1;
-  const [loginPerAccountClient, loginPerAccount, loginPerIp, loginCeiling, registerPerIp, accountChangesPerUser, accountChangesPerIp] = await Promise.all([
+  const [loginPerAccountClient, loginPerAccount, loginPerIp, loginCeiling, registerPerIp, accountChangesPerUser, accountChangesPerIp, mailPerAddress, mailPerIp] = await Promise.all([
     make('login_account_client', perClient, FIFTEEN_MINUTES),
     make('login_account', limits.loginPerAccount, FIFTEEN_MINUTES),
     make('login_ip', limits.loginPerIp, FIFTEEN_MINUTES),
@@ -75,6 +81,8 @@ export async function createRateLimits(
     make('register_ip', limits.registerPerIp, ONE_HOUR),
     make('account_user', limits.accountChangesPerUser ?? 10, ONE_HOUR),
     make('account_ip', limits.accountChangesPerIp ?? 30, ONE_HOUR),
+    make('mail_address', limits.mailPerAddress ?? 5, ONE_HOUR),
+    make('mail_ip', limits.mailPerIp ?? 30, ONE_HOUR),
   ]);
   const prune = async () => {
     if (store.redis) return;
@@ -82,7 +90,7 @@ export async function createRateLimits(
     const hourAgo = Date.now() - ONE_HOUR * 1000;
     for (const limiter of limiters) await (limiter as unknown as SqlLimiter).clearExpired(hourAgo);
   };
-  return { loginPerAccountClient, loginPerAccount, loginPerIp, loginCeiling, registerPerIp, accountChangesPerUser, accountChangesPerIp, prune };
+  return { loginPerAccountClient, loginPerAccount, loginPerIp, loginCeiling, registerPerIp, accountChangesPerUser, accountChangesPerIp, mailPerAddress, mailPerIp, prune };
 }
 
 /** What RateLimiterSQLite and RateLimiterPostgres have and their typings leave out. */
@@ -120,6 +128,10 @@ export class FailClosedCounter implements AttemptCounter {
     private readonly limiter: RateLimiterAbstract,
     private readonly timeoutMs = STORE_TIMEOUT_MS,
   ) {}
+
+  get(key: string): Promise<RateLimiterRes | null> {
+    return this.bounded(() => this.limiter.get(key));
+  }
 
   consume(key: string): Promise<RateLimiterRes> {
     return this.bounded(() => this.limiter.consume(key));

@@ -1,5 +1,5 @@
 import { Router, type Request, type Response } from 'express';
-import { RequestError } from '../errors';
+import { ERROR_STATUS, RequestError } from '../errors';
 import type { Render } from '../web/render';
 import { wantsJson } from '../web/negotiate';
 import { safeReturnTo } from '../web/return-to';
@@ -11,6 +11,7 @@ import type { PasswordPolicy } from './password-policy';
 import { INVALID_CREDENTIALS_MESSAGE } from './passport';
 import type { TrustedDevices } from './trusted-device';
 import type { User, UserStore } from './user-store';
+import type { Verification } from './verification';
 import { normaliseEmail } from './user-store';
 
 export interface AuthRouteDeps {
@@ -22,8 +23,17 @@ export interface AuthRouteDeps {
   hostSessions: HostSessions;
   guard: LoginGuard;
   devices: TrustedDevices;
+  verification: Verification;
   render: Render;
 }
+
+/** The title of each form page reshowForm can show again; any other is the account page. */
+const FORM_TITLES: Readonly<Record<string, string>> = {
+  login: 'Log in',
+  register: 'Register',
+  'password-forgot': 'Forgot your password?',
+  'password-reset': 'Choose a new password',
+};
 
 /**
  * A form that fails validation is shown again with the message (never the password); JSON
@@ -31,7 +41,25 @@ export interface AuthRouteDeps {
  */
 export function reshowForm(req: Request, res: Response, render: Render, view: string, error: unknown, fields: object): void {
   if (!(error instanceof RequestError) || wantsJson(req) || error.code === 'RATE_LIMITED' || error.code === 'CSRF_INVALID') throw error;
-  render(res, view, { title: view === 'login' ? 'Log in' : view === 'register' ? 'Register' : 'Your account', error: error.message, ...fields }, error.status);
+  render(res, view, { title: FORM_TITLES[view] ?? 'Your account', error: error.message, ...fields }, error.status);
+}
+
+/** Why a one-time link led nowhere, and the way on from there (views/link-problem.eta). */
+export interface LinkProblem {
+  code: 'LINK_INVALID' | 'EMAIL_TAKEN';
+  title: string;
+  message: string;
+  /** offer the logged-in reader a new verification link */
+  resend?: boolean;
+  next?: { href: string; label: string };
+}
+
+/** The page for a link that cannot be used; JSON clients get the error object. */
+export function showLinkProblem(req: Request, res: Response, render: Render, problem: LinkProblem): void {
+  if (wantsJson(req)) throw new RequestError(problem.code, problem.message);
+  // The request's log line names the code, as it does for errors the handler answers.
+  res.locals.errorCode = problem.code;
+  render(res, 'link-problem', { ...problem }, ERROR_STATUS[problem.code]);
 }
 
 function fieldsOf(body: unknown): { email: string; name: string; returnTo: string } {
@@ -60,9 +88,9 @@ export function createAuthRoutes(deps: AuthRouteDeps): Router {
       const form = parseForm(registerForm, req.body);
       const weak = policy.problemWith(form.password, [form.email, form.name]);
       if (weak) throw new RequestError('PASSWORD_TOO_WEAK', weak);
-      const user = await users.create({ email: form.email, name: form.name, passwordHash: await passwords.hash(form.password) });
+      const user = await deps.verification.createAccount({ email: form.email, name: form.name, passwordHash: await passwords.hash(form.password) });
       await hostSessions.logIn(req, user);
-      devices.issue(res, user.id);
+      devices.issue(res, user);
       finish(req, res, safeReturnTo(form.returnTo), user);
     } catch (error) {
       reshowForm(req, res, render, 'register', error, fieldsOf(req.body));
@@ -77,13 +105,13 @@ export function createAuthRoutes(deps: AuthRouteDeps): Router {
     try {
       const form = parseForm(loginForm, req.body);
       const account = normaliseEmail(form.email);
-      const attempt = { account, ip: req.ip ?? 'unknown', device: devices.deviceOf(req, await users.idOf(account)) };
+      const attempt = { account, ip: req.ip ?? 'unknown', device: devices.deviceOf(req, await users.loginTargetOf(account)) };
       await guard.attemptLogin(attempt);
       const user = await deps.authenticate(req, res);
       if (!user) throw new RequestError('INVALID_CREDENTIALS', INVALID_CREDENTIALS_MESSAGE);
       await guard.loginSucceeded(attempt);
       await hostSessions.logIn(req, user);
-      devices.issue(res, user.id);
+      devices.issue(res, user);
       finish(req, res, safeReturnTo(form.returnTo), user);
     } catch (error) {
       reshowForm(req, res, render, 'login', error, fieldsOf(req.body));

@@ -18,7 +18,7 @@ async function main(): Promise<void> {
     const article = findArticle(String(req.params.slug))!;
     res.locals.user = null;
     res.locals.embed = embedTagFor(embedSrc, null);
-    res.locals.path = req.originalUrl;
+    res.locals.path = req.originalUrl.split('?')[0]!;
     res.locals.csrf = () => '';
     render(res, 'article', { title: article.title, article });
   });

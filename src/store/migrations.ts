@@ -43,7 +43,58 @@ function migrations(dialect: Dialect, bridgePrefix: string): Record<string, Migr
     '006_bridge_tables_under_prefix': {
       up: (db: Kysely<unknown>) => moveBridgeTables(db, dialect, bridgePrefix),
     },
+    '007_accounts': {
+      up: (db: Kysely<unknown>) => createAccountTables(db, dialect),
+    },
   };
+}
+
+/**
+ * Verified addresses, roles, the credentials version, one-time links, the mail outbox and the
+ * index of each reader's sessions (docs/accounts.md). Each added column has a default, so the
+ * statement is quick on a large table (no row is rewritten in PostgreSQL 11+ or SQLite); readers of
+ * an earlier release start unverified, readers, at version 1.
+ */
+async function createAccountTables(db: Kysely<unknown>, dialect: Dialect): Promise<void> {
+  const time = dialect === 'postgres' ? 'bigint' : 'integer';
+  await db.schema.alterTable('users').addColumn('email_verified_at', time).execute();
+  await db.schema.alterTable('users').addColumn('email_changed_at', time).execute();
+  await db.schema.alterTable('users').addColumn('role', 'text', (c) => c.notNull().defaultTo('reader')).execute();
+  await db.schema.alterTable('users').addColumn('credentials_version', 'integer', (c) => c.notNull().defaultTo(1)).execute();
+  await db.schema
+    .createTable('account_tokens')
+    .addColumn('token_hash', 'text', (c) => c.primaryKey())
+    .addColumn('user_id', 'integer', (c) => c.notNull())
+    .addColumn('purpose', 'text', (c) => c.notNull())
+    .addColumn('email', 'text', (c) => c.notNull())
+    .addColumn('created_at', time, (c) => c.notNull())
+    .addColumn('expires_at', time, (c) => c.notNull())
+    .execute();
+  await db.schema.createIndex('account_tokens_user_purpose').on('account_tokens').columns(['user_id', 'purpose']).execute();
+  await db.schema
+    .createTable('mail_outbox')
+    .addColumn('id', dialect === 'postgres' ? 'serial' : 'integer', (c) => (dialect === 'postgres' ? c.primaryKey() : c.primaryKey().autoIncrement()))
+    .addColumn('recipient', 'text', (c) => c.notNull())
+    .addColumn('subject', 'text', (c) => c.notNull())
+    .addColumn('text_body', 'text', (c) => c.notNull())
+    .addColumn('html_body', 'text')
+    .addColumn('created_at', time, (c) => c.notNull())
+    .addColumn('attempts', 'integer', (c) => c.notNull().defaultTo(0))
+    .addColumn('next_attempt_at', time, (c) => c.notNull())
+    .addColumn('claim_token', 'text')
+    .addColumn('claimed_until', time)
+    .execute();
+  await db.schema.createIndex('mail_outbox_next_attempt_at').on('mail_outbox').column('next_attempt_at').execute();
+  await db.schema
+    .createTable('user_sessions')
+    .addColumn('public_id', 'text', (c) => c.primaryKey())
+    .addColumn('sid', 'text', (c) => c.notNull().unique())
+    .addColumn('user_id', 'integer', (c) => c.notNull())
+    .addColumn('started_at', time, (c) => c.notNull())
+    .addColumn('user_agent', 'text', (c) => c.notNull())
+    .addColumn('network', 'text', (c) => c.notNull())
+    .execute();
+  await db.schema.createIndex('user_sessions_user_id').on('user_sessions').column('user_id').execute();
 }
 
 /** The indexes the earlier releases made on the bridge's tables, by table. */

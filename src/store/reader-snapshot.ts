@@ -1,7 +1,8 @@
 import type { Kysely } from 'kysely';
 import { bridgeRowFromJoined, joinedBridgeColumns, type BridgeSessionRow, type JoinedBridgeColumns } from 'vf-login-bridge';
 import { compileOnce } from 'vf-login-bridge';
-import type { DatabaseSchema } from './schema';
+import type { DatabaseSchema, UserRole } from './schema';
+import { userOf, type User } from '../auth/user-store';
 
 /**
  * What a logged-in page view needs besides the session itself, read in the same statement as the
@@ -15,22 +16,42 @@ export interface ReaderSnapshot {
   /** the user id the session row names (null: a row from before sessions carried it) */
   sessionUserId: number | null;
   /** that user as the users table has it now; null: no such user */
-  user: { id: number; email: string; name: string } | null;
+  user: User | null;
   /** this host session's bridge row; null: it has none */
   bridgeRow: BridgeSessionRow | null;
 }
 
 /** The joined columns, named so no two tables' columns collide; the bridge's come from the bridge. */
-const USER_COLUMNS = ['u.id as user_id_found', 'u.email as user_email', 'u.name as user_name'] as const;
+const USER_COLUMNS = [
+  'u.id as user_id_found',
+  'u.email as user_email',
+  'u.name as user_name',
+  'u.email_verified_at as user_email_verified_at',
+  'u.role as user_role',
+  'u.credentials_version as user_credentials_version',
+] as const;
 
 interface JoinedColumns extends JoinedBridgeColumns {
   user_id_found: number | null;
   user_email: string | null;
   user_name: string | null;
+  user_email_verified_at: number | null;
+  user_role: UserRole | null;
+  user_credentials_version: number | null;
 }
 
 function snapshotOf(sid: string, sessionUserId: number | null, row: JoinedColumns | undefined): ReaderSnapshot {
-  const user = row && row.user_id_found !== null ? { id: row.user_id_found, email: row.user_email!, name: row.user_name! } : null;
+  const user =
+    row && row.user_id_found !== null
+      ? userOf({
+          id: row.user_id_found,
+          email: row.user_email!,
+          name: row.user_name!,
+          email_verified_at: row.user_email_verified_at,
+          role: row.user_role!,
+          credentials_version: row.user_credentials_version!,
+        })
+      : null;
   return { sid, sessionUserId, user, bridgeRow: row ? bridgeRowFromJoined(row) : null };
 }
 

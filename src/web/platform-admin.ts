@@ -1,10 +1,11 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
-import { Router, type RequestHandler, type Response } from 'express';
+import { Router, type Response } from 'express';
 import type { Clock } from 'vf-login-bridge';
 import { PlatformError, RequestError } from '../errors';
 import type { Logger } from '../logger';
 import type { TokenSource, TokenStatus } from 'vf-login-bridge';
 import type { Render } from './render';
+import { adminOnly } from './admin-only';
 
 declare module 'express-session' {
   interface SessionData {
@@ -17,8 +18,6 @@ export interface PlatformAdminDeps {
   tokens: Pick<TokenSource, 'status' | 'authorizationUrl' | 'connect'>;
   /** authorization_code: the operator connects here; other grants only show the status. */
   canConnect: boolean;
-  /** Lower-cased emails of the site's users who may see this page. */
-  adminEmails: readonly string[];
   /** The path of VF_REDIRECT_URL on this site. */
   callbackPath: string;
   /** The origin of VF_AUTHORIZE_URL: the connect form's redirect goes there, so the CSP's form-action must allow it. */
@@ -49,18 +48,12 @@ function statusLine(status: TokenStatus): { state: string; line: string } {
 /**
  * The operator's one-time connect (RFC 6749 §4.1 with PKCE, RFC 7636): an admin page with the
  * status line and a button, the redirect to the platform's consent page, and the callback
- * that checks `state` and exchanges the code. Admins are the users named in ADMIN_EMAILS.
+ * that checks `state` and exchanges the code. For administrators only (src/web/admin-only.ts).
  */
 export function createPlatformAdminRoutes(deps: PlatformAdminDeps): Router {
   const { tokens, render, clock } = deps;
   const router = Router();
 
-  const adminOnly: RequestHandler = (req, res, next) => {
-    if (!req.user) return res.redirect(303, `/login?returnTo=${encodeURIComponent(req.originalUrl.split('?')[0]!)}`);
-    if (!deps.adminEmails.includes(req.user.email.toLowerCase())) throw new RequestError('FORBIDDEN', 'This page is for the site\'s administrators.');
-    res.setHeader('Cache-Control', 'no-store');
-    next();
-  };
 
   async function showPage(res: Response, extra: { message?: string; error?: string }, status = 200) {
     const current = await tokens.status();
@@ -83,13 +76,17 @@ export function createPlatformAdminRoutes(deps: PlatformAdminDeps): Router {
 
   router.get(deps.callbackPath, adminOnly, async (req, res) => {
     const pending = req.session.platformConnect;
-    // One use only: a replayed or second callback finds nothing.
-    delete req.session.platformConnect;
+    const expired = pending !== undefined && clock.now() - pending.startedAt > CONNECT_TTL_MS;
+    if (expired) delete req.session.platformConnect;
     const state = typeof req.query.state === 'string' ? req.query.state : '';
     // RFC 6749 §10.12: a callback whose state this browser did not start is a forgery (login CSRF).
-    if (!pending || state === '' || !sameText(state, pending.state) || clock.now() - pending.startedAt > CONNECT_TTL_MS) {
+    // It leaves the pending connect alone: whoever can make the operator's browser open a bad
+    // callback link must not be able to cancel the connect under way.
+    if (!pending || expired || state === '' || !sameText(state, pending.state)) {
       throw new RequestError('CONNECT_STATE_INVALID', 'This connect link is not one this site started. Start again from the platform page.');
     }
+    // One use only: a replayed or second callback finds nothing.
+    delete req.session.platformConnect;
     if (typeof req.query.error === 'string') {
       return showPage(res, { error: 'The platform did not grant access. Nothing changed.' }, 400);
     }

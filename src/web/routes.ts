@@ -6,8 +6,10 @@ import type { Render } from './render';
 export function createPageRoutes(render: Render, withPlatform: RequestHandler, csrfTokenFor: (req: Request, res: Response) => string): Router {
   const router = Router();
 
-  router.get('/', withPlatform, (_req, res) => {
-    render(res, 'home', { title: 'Front page', articles: ARTICLES });
+  router.get('/', withPlatform, (req, res) => {
+    // Where a deleted account lands (src/auth/account-data-routes.ts); only a logged-out browser is told.
+    const accountDeleted = req.query.deleted === '1' && !req.user;
+    render(res, 'home', { title: 'Front page', articles: ARTICLES, accountDeleted });
   });
 
   router.get('/articles/:slug', withPlatform, (req, res) => {

@@ -1,6 +1,7 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { chromium, type Browser, type Page } from 'playwright-core';
+import { createUserStore } from '../../src/auth/user-store';
 import { CHROMIUM_PATH, describeIf, hasChromium } from '../helpers/services';
 import { startTestSite, TEST_PASSWORD, type TestSite } from '../helpers/site';
 
@@ -17,7 +18,7 @@ describeIf(hasChromium())("the operator's connect in a real browser, against the
     server = http.createServer();
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-    t = await startTestSite({ profile: 'veem', threeLegged: true, redirectUrl: `${base}/admin/platform/callback`, overrides: { adminEmails: [ADMIN] } });
+    t = await startTestSite({ profile: 'veem', threeLegged: true, redirectUrl: `${base}/admin/platform/callback` });
     server.on('request', t.site.app);
     browser = await chromium.launch({
       executablePath: CHROMIUM_PATH,
@@ -38,6 +39,8 @@ describeIf(hasChromium())("the operator's connect in a real browser, against the
     await page.fill('input[name="name"]', 'Operator');
     await page.fill('input[name="password"]', TEST_PASSWORD);
     await Promise.all([page.waitForURL(`${base}/`), page.click('form.stacked-form button[type="submit"]')]);
+    // The role, as `npm run admin -- grant` gives it; it is read on every request.
+    await createUserStore(t.site.database.db, t.clock).setRole(ADMIN, 'admin');
   }
 
   it('button -> consent page (state and PKCE checked by the platform) -> Allow -> connected; a forged state is refused', async () => {

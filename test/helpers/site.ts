@@ -51,6 +51,8 @@ export interface TestSiteOptions {
   redirectUrl?: string;
   /** with a key the token is kept sealed in the database, shared by sites on the same database */
   tokenEncryptionKey?: Buffer;
+  /** the same, newest first (TOKEN_ENCRYPTION_KEYS): the first seals, any opens */
+  tokenEncryptionKeys?: readonly Buffer[];
 }
 
 /** Where an authorization_code site says the platform sends the operator back. */
@@ -90,6 +92,7 @@ export async function startTestSite(options: TestSiteOptions = {}): Promise<Test
           )
         : undefined,
       tokenEncryptionKey: options.tokenEncryptionKey,
+      tokenEncryptionKeys: options.tokenEncryptionKeys,
     },
     sessionSecret: TEST_SESSION_SECRET,
     sessionIdleMs: 7 * 24 * 60 * 60 * 1000,

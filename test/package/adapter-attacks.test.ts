@@ -397,9 +397,9 @@ describe("a session id the attacker chose, or another reader's", () => {
 });
 
 describe('a passport site', () => {
-  const USERS = [
-    { id: 1, name: 'Ada', email: 'ada@example.com' },
-    { id: 2, name: 'Mallory', email: 'mallory@example.com' },
+  const USERS: Express.User[] = [
+    { id: 1, name: 'Ada', email: 'ada@example.com', emailVerified: true, role: 'reader', credentialsVersion: 1 },
+    { id: 2, name: 'Mallory', email: 'mallory@example.com', emailVerified: true, role: 'reader', credentialsVersion: 1 },
   ];
   const PASSWORD = 'correct horse battery staple';
 

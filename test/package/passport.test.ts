@@ -14,8 +14,8 @@ const SESSION_SECRET = 'acme-session-secret-0123456789abcdef';
 
 /** The passport site's own users: passport-local checks the password, the bridge never sees it. */
 const USERS: Express.User[] = [
-  { id: 1, name: 'Ada', email: 'ada@example.com' },
-  { id: 2, name: 'Grace', email: 'grace@example.com' },
+  { id: 1, name: 'Ada', email: 'ada@example.com', emailVerified: true, role: 'reader', credentialsVersion: 1 },
+  { id: 2, name: 'Grace', email: 'grace@example.com', emailVerified: true, role: 'reader', credentialsVersion: 1 },
 ];
 const PASSWORD = 'correct horse battery staple';
 

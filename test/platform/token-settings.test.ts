@@ -22,13 +22,15 @@ describe('token settings at start-up', () => {
       clientId: 'site', clientSecret: 'key', refreshTokenIn: 'body',
       authorizeUrl: undefined, username: undefined, password: undefined, accessToken: undefined, redirectUrl: undefined,
     });
-    expect(config.tokens.encryptionKey).toBeUndefined();
+    expect(config.tokens.encryptionKeys).toBeUndefined();
   });
 
   it.each([
     ['seed 000', { VF_TOKEN_GRANT: 'password', VF_CLIENT_AUTH: 'body', VF_TOKEN_URL: 'https://app.viima.com/oauth2/token/', VF_CLIENT_ID: 'c', VF_CLIENT_SECRET: 's', VF_USERNAME: 'u@x', VF_PASSWORD: 'p', TOKEN_ENCRYPTION_KEY: KEY }],
     ['seed 001', { VF_CLIENT_ID: 'c', VF_CLIENT_SECRET: 's', VF_TOKEN_URL: 'https://sandbox-api.veem.com/oauth/token', VF_SCOPE: 'all', VF_REFRESH_TOKEN_IN: 'query' }],
     ['seed 002', { VF_TOKEN_GRANT: 'authorization_code', VF_CLIENT_AUTH: 'json', VF_CLIENT_ID: 'c', VF_CLIENT_SECRET: 's', VF_TOKEN_URL: 'https://cloud.viewneo.com/oauth/token', VF_AUTHORIZE_URL: 'https://cloud.viewneo.com/oauth/authorize', VF_REDIRECT_URL: 'https://news.example/admin/platform/callback', TOKEN_ENCRYPTION_KEY: KEY, ADMIN_EMAILS: 'ops@news.example' }],
+    // Administrators are a role granted with `npm run admin -- grant EMAIL`: ADMIN_EMAILS is optional.
+    ['seed 002 without ADMIN_EMAILS', { VF_TOKEN_GRANT: 'authorization_code', VF_CLIENT_ID: 'c', VF_CLIENT_SECRET: 's', VF_AUTHORIZE_URL: 'https://a/auth', VF_REDIRECT_URL: 'https://a/cb', TOKEN_ENCRYPTION_KEY: KEY }],
     ['seed 004', { VF_TOKEN_GRANT: 'pat', VF_ACCESS_TOKEN: 'pat_123' }],
   ])('accepts %s settings', (_seed, env) => {
     expect(problemsOf(env)).toEqual([]);
@@ -44,12 +46,11 @@ describe('token settings at start-up', () => {
     [{ VF_CLIENT_ID: 'c', VF_CLIENT_SECRET: 's', VF_ACCESS_TOKEN: 't' }, 'VF_ACCESS_TOKEN'],
     [{ VF_CLIENT_ID: 'c' }, 'VF_CLIENT_SECRET'],
     [{ VF_CLIENT_ID: 'c', VF_SITE_ID: 'other', VF_CLIENT_SECRET: 's' }, 'VF_CLIENT_ID'],
-    [{ VF_TOKEN_GRANT: 'password', VF_CLIENT_ID: 'c', VF_CLIENT_SECRET: 's', VF_USERNAME: 'u', VF_PASSWORD: 'p' }, 'TOKEN_ENCRYPTION_KEY'],
+    [{ VF_TOKEN_GRANT: 'password', VF_CLIENT_ID: 'c', VF_CLIENT_SECRET: 's', VF_USERNAME: 'u', VF_PASSWORD: 'p' }, 'TOKEN_ENCRYPTION_KEYS'],
     [{ VF_TOKEN_GRANT: 'password', VF_CLIENT_ID: 'c', VF_CLIENT_SECRET: 's', VF_USERNAME: 'u', VF_PASSWORD: 'p', TOKEN_ENCRYPTION_KEY: 'a'.repeat(64) }, 'TOKEN_ENCRYPTION_KEY'],
     [{ VF_TOKEN_GRANT: 'password', VF_CLIENT_ID: 'c', VF_CLIENT_SECRET: 's', VF_USERNAME: 'u', VF_PASSWORD: 'p', TOKEN_ENCRYPTION_KEY: 'short' }, 'TOKEN_ENCRYPTION_KEY'],
     [{ VF_CLIENT_ID: 'c', VF_CLIENT_SECRET: 's', VF_TOKEN_URL: 'ftp://x' }, 'VF_TOKEN_URL'],
     [{ VF_TOKEN_GRANT: 'authorization_code', VF_CLIENT_ID: 'c', VF_CLIENT_SECRET: 's', VF_REDIRECT_URL: 'https://a/cb', TOKEN_ENCRYPTION_KEY: KEY, ADMIN_EMAILS: 'a@b' }, 'VF_AUTHORIZE_URL'],
-    [{ VF_TOKEN_GRANT: 'authorization_code', VF_CLIENT_ID: 'c', VF_CLIENT_SECRET: 's', VF_AUTHORIZE_URL: 'https://a/auth', VF_REDIRECT_URL: 'https://a/cb', TOKEN_ENCRYPTION_KEY: KEY }, 'ADMIN_EMAILS'],
     [{ VF_CLIENT_ID: 'c', VF_CLIENT_SECRET: 's', VF_USERNAME: 'u' }, 'VF_USERNAME'],
   ])('%j stops start-up with one line naming %s', (env, variable) => {
     const problems = problemsOf(env);

@@ -73,7 +73,8 @@ describe('production never runs the emulator by accident (ASVS 14.1)', () => {
       throw error;
     }
   };
-  const secret = { SESSION_SECRET: 's'.repeat(40) };
+  /** what production needs besides the platform: a session secret, and mail that reaches readers */
+  const secret = { SESSION_SECRET: 's'.repeat(40), SMTP_URL: 'smtp://mail.news.example:587', MAIL_FROM: 'news@news.example', PUBLIC_URL: 'https://news.example' };
 
   it('ASVS 14.1: NODE_ENV=production without platform credentials is refused, naming VF_SITE_ID/VF_API_KEY, unless VF_EMULATOR=true', () => {
     expect(problemsOf({ NODE_ENV: 'production', ...secret })).toEqual([expect.stringMatching(/^VF_SITE_ID\/VF_API_KEY: /)]);

@@ -1,6 +1,7 @@
 import { csrfFor, embedTagOf, register } from '../helpers/browser-flow';
 import { TEST_API_KEY } from '../helpers/emulator';
 import { startTestSite, type TestSite } from '../helpers/site';
+import { createUserStore } from '../../src/auth/user-store';
 
 let t: TestSite;
 beforeAll(async () => {
@@ -39,10 +40,12 @@ describe('the bridge through the site', () => {
     expect(t.emulator.stats().calls).toEqual(before);
   });
 
-  it('a name change on the account page reaches the platform at once', async () => {
+  it('a name change on the account page reaches the platform at once, with the address once it is verified', async () => {
     const agent = t.agent();
     const { email } = await register(agent, { name: 'Before Rename' });
     const userId = String((await agent.get('/api/session')).body.user.id);
+    expect(t.emulator.userByHostId(userId)).toMatchObject({ name: 'Before Rename', email: null });
+    await createUserStore(t.site.database.db, t.clock).markVerified(Number(userId), email);
     const _csrf = await csrfFor(agent, '/account');
     await agent.post('/account').type('form').send({ _csrf, name: 'After Rename', email }).expect(303);
     expect(t.emulator.userByHostId(userId)).toMatchObject({ name: 'After Rename', email });

@@ -1,3 +1,4 @@
+import { createUserStore } from '../../src/auth/user-store';
 import { csrfFor, embedTagOf, register } from '../helpers/browser-flow';
 import { consentOverHttp } from '../helpers/connect';
 import { OPS_AUTHORIZATION, startTestSite, TEST_REDIRECT_URL, type TestSite } from '../helpers/site';
@@ -6,13 +7,15 @@ import type TestAgent from 'supertest/lib/agent';
 const ADMIN = 'ops@example.com';
 let t: TestSite;
 beforeEach(async () => {
-  t = await startTestSite({ profile: 'viewneo', overrides: { adminEmails: [ADMIN] } });
+  t = await startTestSite({ profile: 'viewneo' });
 });
 afterEach(() => t.close());
 
+/** The operator: an account holding the administrator role (as `npm run admin -- grant` gives it). */
 async function adminAgent(): Promise<TestAgent> {
   const agent = t.agent();
   await register(agent, { email: ADMIN, name: 'Operator' });
+  await createUserStore(t.site.database.db, t.clock).setRole(ADMIN, 'admin');
   return agent;
 }
 
@@ -74,7 +77,7 @@ describe('the operator connect (authorization_code)', () => {
     expect((await t.agent().get('/readyz').set('Authorization', OPS_AUTHORIZATION).expect(200)).body.checks.platform).toMatchObject({ ok: true, token: 'cached' });
   });
 
-  it('refuses a callback whose state this browser did not start, and a second use of a good one', async () => {
+  it('refuses a callback whose state this browser did not start and keeps the connect under way; the real callback connects, once', async () => {
     const admin = await adminAgent();
     const _csrf = await csrfFor(admin, '/admin/platform');
     const start = await admin.post('/admin/platform/connect').type('form').send({ _csrf }).expect(303);
@@ -83,9 +86,72 @@ describe('the operator connect (authorization_code)', () => {
     forged.set('state', 'forged-state-0123456789');
     const refused = await admin.get(`${back.pathname}?${forged}`).expect(400);
     expect(refused.text).toContain('not one this site started');
-    // The pending connect was used up by the forged attempt: the real callback is refused too.
+    const stateless = new URLSearchParams(back.search);
+    stateless.delete('state');
+    await admin.get(`${back.pathname}?${stateless}`).expect(400);
+    await admin.get(`${back.pathname}?code=x&state=a&state=b`).expect(400);
+    // A bad link cannot cancel the operator's connect: the real callback still goes through.
+    await admin.get(back.pathname + back.search).expect(303).expect('Location', '/admin/platform?connected=1');
+    expect((await admin.get('/admin/platform').expect(200)).text).toContain('data-state="connected"');
+    // Used once: a replay finds no connect under way.
+    const replayed = await admin.get(back.pathname + back.search).expect(400);
+    expect(replayed.text).toContain('not one this site started');
+  });
+
+  it('drops a connect that did not come back within ten minutes', async () => {
+    const admin = await adminAgent();
+    const _csrf = await csrfFor(admin, '/admin/platform');
+    const start = await admin.post('/admin/platform/connect').type('form').send({ _csrf }).expect(303);
+    const back = await consentOverHttp(start.headers['location']!);
+    t.clock.advance(10 * 60_000 + 1);
     await admin.get(back.pathname + back.search).expect(400);
     expect((await admin.get('/admin/platform').expect(200)).text).toContain('data-state="not_connected"');
+  });
+
+  it('a refused callback repeats none of its URL in its page: not the code, not the state, no query in any link', async () => {
+    const admin = await adminAgent();
+    /** Starts a connect and comes back from the platform's consent page with its answer. */
+    const comeBack = async (decision: 'allow' | 'deny' = 'allow') => {
+      const _csrf = await csrfFor(admin, '/admin/platform');
+      const start = await admin.post('/admin/platform/connect').type('form').send({ _csrf }).expect(303);
+      return consentOverHttp(start.headers['location']!, decision);
+    };
+    /** Opens a refused callback; its page says why, and repeats nothing of the callback's URL. */
+    const refusedPage = async (why: string, url: string, says: string) => {
+      const query = new URLSearchParams(url.slice(url.indexOf('?')));
+      const page = await admin.get(url).expect(400);
+      expect(page.text).toContain(says);
+      const secrets = [query.get('code'), query.get('state')].filter((value): value is string => Boolean(value));
+      expect(secrets.length).toBeGreaterThan(0);
+      for (const secret of secrets) expect({ why, found: page.text.includes(secret) }).toEqual({ why, found: false });
+      const links = [...page.text.matchAll(/\b(?:href|action|src)="([^"]*)"/g)].map((m) => m[1]!.replace(/&amp;/g, '&'));
+      for (const link of links) expect({ why, link, callback: decodeURIComponent(link).includes('/admin/platform/callback?') }).toEqual({ why, link, callback: false });
+      expect(links).toContain(`/login?returnTo=${encodeURIComponent('/admin/platform/callback')}`);
+    };
+
+    const back = await comeBack();
+    const forged = new URLSearchParams(back.search);
+    forged.set('state', 'forged-state-0123456789');
+    await refusedPage('a forged state', `${back.pathname}?${forged}`, 'not one this site started');
+    // The same connect, still under way: its state is right, its code one the platform never issued.
+    const wrongCode = new URLSearchParams(back.search);
+    wrongCode.set('code', 'code-the-platform-never-issued-0123456789');
+    await refusedPage('a code the platform refuses', `${back.pathname}?${wrongCode}`, 'The platform refused the connection');
+    const denied = await comeBack('deny');
+    await refusedPage('consent denied', denied.pathname + denied.search, 'The platform did not grant access');
+  });
+
+  it('an anonymous visitor’s page at an address with a query links to the login with the path only', async () => {
+    for (const [url, status] of [
+      ['/no-such-page?token=private-value-0123', 404],
+      ['/articles/harbour-bridge-reopens?token=private-value-0123', 200],
+      ['/admin/platform/callback?code=private-value-0123&state=x', 303],
+    ] as const) {
+      const res = await t.agent().get(url).expect(status);
+      expect(res.text).not.toContain('private-value-0123');
+      if (status === 303) expect(res.headers['location']).toBe(`/login?returnTo=${encodeURIComponent('/admin/platform/callback')}`);
+      else expect(res.text).toContain(`href="/login?returnTo=${encodeURIComponent(url.split('?')[0]!)}" data-login-link`);
+    }
   });
 
   it('a revoked refresh token: "reconnect needed", visibly, never a 5xx; connecting again heals it', async () => {

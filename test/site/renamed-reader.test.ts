@@ -30,7 +30,7 @@ describe('a reader who changes name', () => {
     const _csrf = await csrfFor(agent, '/account');
     const saved = await agent.post('/account').type('form').send({ _csrf, name: 'Ada After', email: `ada-${Date.now()}@example.com`, currentPassword: TEST_PASSWORD });
     expect(saved.status).toBe(303);
-    expect(saved.headers.location).toBe('/account?saved=1');
+    expect(saved.headers.location).toBe('/account?saved=1&email=sent');
     expect((await agent.get(saved.headers.location).expect(200)).text).toContain('Saved. Your comments, old and new, now show your new name.');
 
     const after = embedTagOf((await agent.get(ARTICLE).expect(200)).text);
@@ -49,7 +49,7 @@ describe('a reader who changes name', () => {
     t.emulator.faults.failAll({ status: 503 }, 'login');
     const _csrf = await csrfFor(agent, '/account');
     const saved = await agent.post('/account').type('form').send({ _csrf, name: 'Bo After', email: `bo-${Date.now()}@example.com`, currentPassword: TEST_PASSWORD });
-    expect(saved.headers.location).toBe('/account?saved=later');
+    expect(saved.headers.location).toBe('/account?saved=later&email=sent');
     expect((await agent.get(saved.headers.location).expect(200)).text).toContain('your comments will show your new name once it does');
     expect((await namesOnArticle())['Bo was here']).toBe('Bo Before');
 

@@ -16,6 +16,7 @@ import {
   type TokenClient,
   type TokenSettings,
 } from './platform';
+import { checkSealingKeys } from './platform/token-crypto';
 import type { BridgeSchema } from './store/schema';
 
 /** Tuning of the whole platform side; every field has a default. */
@@ -39,7 +40,13 @@ export interface CreatePlatformOptions {
   options?: PlatformOptions | undefined;
   /** The token dialect (docs/token-dialects.md). Unset: seed 003's, from siteId and apiKey. */
   token?: TokenSettings | undefined;
-  /** With a key, the token is kept in the database, sealed, and shared by every instance. */
+  /**
+   * With keys, the token is kept in the database, sealed, and shared by every instance. Newest
+   * first: writes seal under the first, reads open with any, so a key is rotated without a
+   * disconnect (docs/token-dialects.md#rotating-the-sealing-key). Each 32 bytes, none twice.
+   */
+  tokenEncryptionKeys?: readonly Buffer[] | undefined;
+  /** The older name of `tokenEncryptionKeys` with one key; give one or the other. */
   tokenEncryptionKey?: Buffer | undefined;
 }
 
@@ -58,6 +65,7 @@ export interface Platform {
  */
 export function createPlatform(config: CreatePlatformOptions): Platform {
   const { baseUrl, timeoutMs, clock, logger } = config;
+  const sealingKeys = sealingKeysOf(config);
   const options = config.options ?? {};
   const metrics = createPlatformMetrics(config.registry);
   const breaker = createCircuitBreaker(options.breaker, clock);
@@ -75,11 +83,12 @@ export function createPlatform(config: CreatePlatformOptions): Platform {
         refreshMarginMs: options.refreshMarginMs,
         metrics,
         breaker,
-        store: config.tokenEncryptionKey
+        store: sealingKeys
           ? createDatabaseTokenStore({
               db: config.db,
               clock,
-              key: config.tokenEncryptionKey,
+              keys: sealingKeys,
+              logger,
               identity: [config.token.tokenUrl, config.token.clientId, config.token.grant].join(' '),
             })
           : undefined,
@@ -109,4 +118,15 @@ export function createPlatform(config: CreatePlatformOptions): Platform {
       accounts.close();
     },
   };
+}
+
+/** The sealing keys under either name, checked at construction rather than at the first token. */
+function sealingKeysOf(config: CreatePlatformOptions): readonly Buffer[] | undefined {
+  const { tokenEncryptionKeys: keys, tokenEncryptionKey: key } = config;
+  if (keys !== undefined && key !== undefined) {
+    throw new TypeError('createPlatform: give tokenEncryptionKeys, or tokenEncryptionKey (its older name), not both');
+  }
+  if (keys !== undefined) return checkSealingKeys(keys, 'createPlatform: tokenEncryptionKeys');
+  if (key !== undefined) return checkSealingKeys([key], 'createPlatform: tokenEncryptionKey');
+  return undefined;
 }

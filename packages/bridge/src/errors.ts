@@ -31,6 +31,9 @@ export const BRIDGE_ERROR_STATUS = {
   TOKEN_NOT_CONNECTED: 503,
   TOKEN_RECONNECT_NEEDED: 503,
   TOKEN_BUSY: 503,
+  /** the kept token opens with no key in TOKEN_ENCRYPTION_KEYS; logged and reported, then as if none were kept */
+  TOKEN_KEY_UNKNOWN: 503,
+  TOKEN_SEAL_DAMAGED: 503,
   // the bridge's database: a moment's outage, answered fast rather than hung
   DATABASE_UNAVAILABLE: 503,
   INTERNAL: 500,

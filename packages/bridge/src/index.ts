@@ -26,7 +26,7 @@ export {
 } from './platform';
 export { tokenSettingsProblems, viafouraTokenSettings, keepsRefreshTokens, CLIENT_AUTHS, REFRESH_TOKEN_PLACES, TOKEN_GRANTS } from './platform/token-settings';
 export type { ClientAuth, RefreshTokenIn, TokenGrant, TokenSettings } from './platform/token-settings';
-export { parseEncryptionKey } from './platform/token-crypto';
+export { parseEncryptionKey, SealedTokenError, type SealedTokenCode } from './platform/token-crypto';
 export { createBackgroundJobs, DEFAULT_SCHEDULE, type BackgroundJobs, type JobName, type JobSchedule } from './jobs';
 export { createHookRoutes, signHook, verifyHookSignature, SIGNATURE_TOLERANCE_SECONDS, type HookDeps } from './hooks';
 export { openBridgeDatabase, type BridgeDatabase, type OpenBridgeDatabaseOptions } from './store/bridge-database';

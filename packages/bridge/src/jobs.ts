@@ -38,6 +38,8 @@ export interface BackgroundJobDeps {
   hostSessionExists(sid: string): Promise<boolean>;
   /** the app's own expired records, pruned with the bridge rows under the same lease (the site: rate-limit counters) */
   onPrune?: (() => Promise<void>) | undefined;
+  /** the app's own queued work, run with each delivery pass; it claims its own rows, as the logouts do (the site: mail) */
+  onDeliver?: (() => Promise<unknown>) | undefined;
   schedule?: Partial<JobSchedule> | undefined;
 }
 
@@ -67,7 +69,10 @@ export function createBackgroundJobs(deps: BackgroundJobDeps): BackgroundJobs {
 
   async function work(name: JobName): Promise<boolean> {
     if (name === 'deliver') {
-      await bridge.deliverPendingLogouts();
+      // Neither waits on the other: a platform that is down holds up no mail.
+      const results = await Promise.allSettled([bridge.deliverPendingLogouts(), deps.onDeliver?.()]);
+      const failed = results.find((result) => result.status === 'rejected');
+      if (failed) throw failed.reason;
       return true;
     }
     if (!(await claimJobLease(db, name, holder, clock.now(), periodOf(name)))) return false;

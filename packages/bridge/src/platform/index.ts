@@ -29,5 +29,5 @@ export { createTokenSource, type TokenGrantStrategy, type TokenHealth, type Toke
 export { processTokenResponse, type TokenAnswer } from './token-reply';
 export { createDatabaseTokenStore, createMemoryTokenStore, type TokenRecord, type TokenStore } from './token-store';
 export { tokenSettingsProblems, viafouraTokenSettings, type ClientAuth, type TokenGrant, type TokenSettings } from './token-settings';
-export { parseEncryptionKey } from './token-crypto';
+export { parseEncryptionKey, SealedTokenError, type SealedTokenCode } from './token-crypto';
 

@@ -1,7 +1,7 @@
 import { performance } from 'node:perf_hooks';
 import { setTimeout as delay } from 'node:timers/promises';
 import type { Clock } from '../../clock';
-import type { TokenRecord, TokenStore } from '../token-store';
+import { readKept, type TokenRecord, type TokenStore } from '../token-store';
 import type { TokenGrantStrategy } from './grant-strategy';
 import { tokenStateError } from './token-errors';
 import type { TokenState } from './token-state';
@@ -28,7 +28,7 @@ export async function acquireToken(parts: AcquireParts): Promise<string> {
   const { store, strategy, state, clock } = parts;
   const giveUpAt = performance.now() + parts.waitMs;
   for (;;) {
-    const known = await store.read();
+    const known = await readKept(store);
     const now = clock.now();
     if (known && state.fresh(known, now)) return state.adopt(known);
     if (known?.reconnectNeeded) state.deadEnd(known);
@@ -59,7 +59,7 @@ async function renewOnce(parts: AcquireParts, known: TokenRecord | null, readAt:
 /** Under the lease: the grant's next token, written to the store before anyone uses it. */
 async function renewIfDue({ store, strategy, state, clock }: AcquireParts): Promise<TokenRecord> {
   // Another instance may have renewed between the read before the lease and the lease.
-  const current = await store.read();
+  const current = await readKept(store);
   if (current && (state.fresh(current, clock.now()) || current.reconnectNeeded)) return current;
   const next = current !== null && strategy.refresh ? await strategy.refresh(current) : await strategy.obtain();
   await store.write(next);

@@ -2,6 +2,7 @@ import type { Clock } from '../../clock';
 import type { PlatformGuard } from '../circuit-breaker';
 import type { PlatformMetrics } from '../metrics';
 import { checkTimeout } from '../platform-http';
+import { SealedTokenError } from '../token-crypto';
 import { tokenSettingsProblems, type TokenSettings } from '../token-settings';
 import { createMemoryTokenStore, type TokenStore } from '../token-store';
 import { grantStrategyFor } from './grant-strategies';
@@ -111,7 +112,12 @@ class CachingTokenSource implements TokenSource {
   }
 
   async status(): Promise<TokenStatus> {
-    return this.strategy.describes(await this.parts.store.read());
+    try {
+      return this.strategy.describes(await this.parts.store.read());
+    } catch (error) {
+      if (!(error instanceof SealedTokenError)) throw error;
+      return { ...this.strategy.describes(null), keptTokenUnreadable: error.code };
+    }
   }
 
   authorizationUrl(state: string, codeChallenge: string): string {

@@ -1,3 +1,4 @@
+import type { SealedTokenCode } from '../token-crypto';
 import type { TokenGrant } from '../token-settings';
 import type { TokenRecord } from '../token-store';
 
@@ -12,6 +13,11 @@ export interface TokenStatus {
   refreshedAt?: number | undefined;
   /** Why the platform needs an operator to connect again. */
   reconnectNeeded?: string | undefined;
+  /**
+   * A token is kept in the database but this process cannot open it: `TOKEN_KEY_UNKNOWN` (sealed
+   * under a key not in its list) or `TOKEN_SEAL_DAMAGED`. It counts as none kept meanwhile.
+   */
+  keptTokenUnreadable?: SealedTokenCode | undefined;
 }
 
 /**
