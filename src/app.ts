@@ -10,13 +10,12 @@ import type { Database } from './store/database';
 import type { SessionStoreHandle } from './store/session-stores';
 import type { RateLimits } from './auth/rate-limits';
 import type { PasswordHasher } from './auth/passwords';
-import { createUserStore, type User } from './auth/user-store';
+import { createUserStore, type User } from './store/user-store';
 import { createPassport } from './auth/passport';
 import { createReaderReads } from './store/reader-snapshot';
 import { createHostSessions } from './auth/host-session';
 import { createLoginGuard } from './auth/login-limits';
 import { createAuthRoutes } from './auth/routes';
-import { createAccountRoutes } from './auth/account-routes';
 import { createPasswordPolicy } from './auth/password-policy';
 import { createTrustedDevices } from './auth/trusted-device';
 import { enforceSessionLifetime } from './auth/session-lifetime';
@@ -39,15 +38,8 @@ import { createPlatformAdminRoutes, type PlatformAdminDeps } from './web/platfor
 import type { MailOutbox } from './mail/outbox';
 import type { DevInbox } from './mail/dev-inbox';
 import type { PendingWork } from './pending-work';
-import { createAccountTokens } from './auth/account-tokens';
-import { createVerification } from './auth/verification';
-import { createPasswordReset } from './auth/password-reset';
 import { createSessionIndex } from './auth/session-index';
-import { createReaderSessions } from './auth/reader-sessions';
-import { createSessionRoutes } from './auth/session-routes';
-import { createAccountDataRoutes } from './auth/account-data-routes';
-import { createEmailRoutes } from './auth/email-routes';
-import { createPasswordResetRoutes } from './auth/password-reset-routes';
+import { createAccountsRouter } from './accounts';
 import { createDevMailRoutes } from './web/dev-mail';
 
 export interface AppDeps {
@@ -97,9 +89,7 @@ export function createApp(deps: AppDeps): Express {
   const app = express();
   const render = createRenderer();
   const users = createUserStore(database.db, clock);
-  const accountTokens = createAccountTokens(database.db, clock);
   const sessionIndex = createSessionIndex(database.db);
-  const verification = createVerification({ db: database.db, users, tokens: accountTokens, outbox: deps.mail.outbox, publicUrl: deps.mail.publicUrl });
   const readerReads = createReaderReads(database.db);
   const passport = createPassport(users, deps.passwords, (sid, userId) => readerReads.reader(sid, userId));
   const cookies = cookieNamesFor(settings.trustProxy);
@@ -115,15 +105,6 @@ export function createApp(deps: AppDeps): Express {
   const csrf = createCsrf({ secret: settings.sessionSecret, cookies });
   const devices = createTrustedDevices({ secret: settings.sessionSecret, cookies, clock });
   const guard = createLoginGuard(deps.rateLimits);
-  const passwordReset = createPasswordReset({
-    db: database.db,
-    users,
-    tokens: accountTokens,
-    outbox: deps.mail.outbox,
-    pending: deps.pending,
-    publicUrl: deps.mail.publicUrl,
-    allowMailTo: (address) => guard.allowMailTo(address),
-  });
   const policy = createPasswordPolicy();
   const embedOrigin = new URL(platform.embedSrc).origin;
 
@@ -206,21 +187,32 @@ export function createApp(deps: AppDeps): Express {
   // 6. The site.
   const withPlatform = platformForPages(platform.bridge, platform.embedSrc);
   app.use(createPageRoutes(render, withPlatform, csrf.tokenFor));
-  app.use(createAccountRoutes({ users, passwords: deps.passwords, policy, hostSessions, guard, devices, bridge: platform.bridge, verification, render }));
-  // The reader's sessions (ASVS 3.3.4), and their data to take away or have erased.
-  const readerSessions = createReaderSessions({ index: sessionIndex, store: sessions.store, db: database.db });
-  app.use(createSessionRoutes({ readerSessions, index: sessionIndex, hostSessions, guard, clock, render }));
-  app.use(createAccountDataRoutes({ db: database.db, users, passwords: deps.passwords, devices, tokens: accountTokens, index: sessionIndex, outbox: deps.mail.outbox, hostSessions, guard, verification, readerSessions, clock, render }));
-  if (platform.admin) app.use(createPlatformAdminRoutes({ ...platform.admin, clock, logger, render }));
   app.use(
-    createAuthRoutes({
+    createAccountsRouter({
+      db: database.db,
+      clock,
       users,
       passwords: deps.passwords,
       policy,
       hostSessions,
+      sessionIndex,
+      sessionStore: sessions.store,
       guard,
       devices,
-      verification,
+      bridge: platform.bridge,
+      outbox: deps.mail.outbox,
+      pending: deps.pending,
+      publicUrl: deps.mail.publicUrl,
+      render,
+    }),
+  );
+  if (platform.admin) app.use(createPlatformAdminRoutes({ ...platform.admin, clock, logger, render }));
+  app.use(
+    createAuthRoutes({
+      users,
+      hostSessions,
+      guard,
+      devices,
       render,
       authenticate: (req: Request, res: Response) =>
         new Promise<User | undefined>((resolve, reject) => {
@@ -230,8 +222,6 @@ export function createApp(deps: AppDeps): Express {
         }),
     }),
   );
-  app.use(createEmailRoutes({ verification, tokens: accountTokens, guard, bridge: platform.bridge, render }));
-  app.use(createPasswordResetRoutes({ passwordReset, passwords: deps.passwords, policy, hostSessions, guard, devices, render }));
   if (deps.mail.devInbox) app.use(createDevMailRoutes(deps.mail.devInbox, render));
 
   // 7. Nothing matched; then the one error handler.

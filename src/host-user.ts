@@ -1,6 +1,6 @@
 import type { HostUser } from 'vf-login-bridge';
 
-/** A reader as the site knows them: the columns every part of the site reads (src/auth/user-store.ts). */
+/** A reader as the site knows them: the columns every part of the site reads (src/store/user-store.ts). */
 export interface SiteReader {
   id: number;
   email: string;

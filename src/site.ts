@@ -15,8 +15,8 @@ import { createBackgroundJobs, type BackgroundJobs, type JobSchedule } from 'vf-
 import { createMailOutbox, type MailOutbox } from './mail/outbox';
 import { createDevInbox, type DevInbox } from './mail/dev-inbox';
 import type { MailTransport } from './mail/transport';
-import { createUserStore } from './auth/user-store';
-import { createAccountTokens } from './auth/account-tokens';
+import { createUserStore } from './store/user-store';
+import { createAccountTokens } from './accounts/account-tokens';
 import { createPendingWork, type PendingWork } from './pending-work';
 
 const DEFAULT_SESSION_ABSOLUTE_MS = 30 * 24 * 60 * 60_000;

@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import { systemClock } from 'vf-login-bridge';
-import { createUserStore } from '../auth/user-store';
+import { createUserStore } from '../store/user-store';
 import { ConfigError, loadConfig } from '../config';
 import { StartupError, underSetting } from '../startup-errors';
 import { openDatabase } from '../store/database';

@@ -1,4 +1,4 @@
-import type { UserStore } from '../auth/user-store';
+import type { UserStore } from '../store/user-store';
 
 /** What `npm run admin -- ...` was asked to do (docs/accounts.md#roles). */
 export type AdminCommand = { readonly action: 'grant' | 'revoke'; readonly email: string } | { readonly action: 'list' };

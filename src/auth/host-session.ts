@@ -4,7 +4,7 @@ import { LogoutAwareStore, storeDestroy, storeHas, storeRead, type Bridge, type 
 import { RequestError } from '../errors';
 import { toHostUser } from '../host-user';
 import type { SessionIndex } from './session-index';
-import type { User } from './user-store';
+import type { User } from '../store/user-store';
 
 declare module 'express-session' {
   interface SessionData {
@@ -27,7 +27,7 @@ export interface HostSessionDeps {
   maxPerUser: number;
   /** each reader's sessions, whether or not the platform holds one for them */
   index: SessionIndex;
-  /** the account's credentials version now (src/auth/user-store.ts) */
+  /** the account's credentials version now (src/store/user-store.ts) */
   credentialsVersionOf(userId: number): Promise<number | undefined>;
 }
 

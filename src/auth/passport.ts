@@ -3,11 +3,11 @@ import { Passport } from 'passport';
 import { Strategy as LocalStrategy } from 'passport-local';
 import { attachSnapshot, snapshotFor, type ReaderSnapshot } from '../store/reader-snapshot';
 import type { PasswordHasher } from './passwords';
-import type { User, UserStore } from './user-store';
+import type { User, UserStore } from '../store/user-store';
 
 declare global {
   namespace Express {
-    // passport's req.user is our User (src/auth/user-store.ts)
+    // passport's req.user is our User (src/store/user-store.ts)
     interface User {
       id: number;
       email: string;

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { isIP } from 'node:net';
 import type { Kysely } from 'kysely';
 import type { DatabaseSchema } from '../store/schema';
-import type { Db } from './user-store';
+import type { Db } from '../store/schema';
 
 /** One logged-in session of a reader, as the sessions page shows it. */
 export interface IndexedSession {

@@ -2,7 +2,7 @@ import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { Request, Response } from 'express';
 import type { Clock } from 'vf-login-bridge';
 import { readCookie, type CookieNames } from '../web/cookies';
-import type { LoginTarget } from './user-store';
+import type { LoginTarget } from '../store/user-store';
 
 /** How long a browser stays a known device of its reader after a successful login. */
 export const TRUSTED_DEVICE_MS = 180 * 24 * 60 * 60_000;

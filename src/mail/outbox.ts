@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { ExpressionBuilder, Kysely } from 'kysely';
 import type { Clock } from 'vf-login-bridge';
 import type { Logger } from '../logger';
-import type { Db } from '../auth/user-store';
+import type { Db } from '../store/schema';
 import type { DatabaseSchema } from '../store/schema';
 import type { MailMessage, MailTransport } from './transport';
 

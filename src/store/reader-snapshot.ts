@@ -2,7 +2,7 @@ import type { Kysely } from 'kysely';
 import { bridgeRowFromJoined, joinedBridgeColumns, type BridgeSessionRow, type JoinedBridgeColumns } from 'vf-login-bridge';
 import { compileOnce } from 'vf-login-bridge';
 import type { DatabaseSchema, UserRole } from './schema';
-import { userOf, type User } from '../auth/user-store';
+import { userOf, type User } from './user-store';
 
 /**
  * What a logged-in page view needs besides the session itself, read in the same statement as the

@@ -1,4 +1,4 @@
-import type { Generated } from 'kysely';
+import type { Generated, Kysely, Transaction } from 'kysely';
 import type { BridgeSchema } from 'vf-login-bridge';
 
 /** Times are milliseconds since the epoch (bigint in PostgreSQL, read back as numbers). */
@@ -80,3 +80,6 @@ export interface SiteSchema {
  * (the bridge's TablePrefixPlugin writes the prefix), for the page view's one joined read.
  */
 export type DatabaseSchema = SiteSchema & BridgeSchema;
+
+/** The site's database, or one transaction of it: account changes write the user, a token and a mail together. */
+export type Db = Kysely<DatabaseSchema> | Transaction<DatabaseSchema>;

@@ -15,12 +15,12 @@ const ROUTES: ReadonlyArray<readonly [RegExp, readonly string[]]> = [
   [/^\/api\/session\/?$/i, ['GET']],
   [/^\/(register|login|account)\/?$/i, ['GET', 'POST']],
   [/^\/account\/password\/?$/i, ['POST']],
-  // The reader's sessions, deletion and export (src/auth/session-routes.ts, src/auth/account-data-routes.ts).
+  // The reader's sessions, deletion and export (src/accounts/session-routes.ts, src/accounts/account-data-routes.ts).
   [/^\/account\/(sessions|export)\/?$/i, ['GET']],
   [/^\/account\/sessions\/(logout-others|[^/]+\/logout)\/?$/i, ['POST']],
   [/^\/account\/delete\/?$/i, ['POST']],
   [/^\/logout\/?$/i, ['POST']],
-  // One-time links and the development inbox (src/auth/email-routes.ts, src/auth/password-reset-routes.ts, src/web/dev-mail.ts).
+  // One-time links and the development inbox (src/accounts/email-routes.ts, src/accounts/password-reset-routes.ts, src/web/dev-mail.ts).
   [/^\/email\/verify\/?$/i, ['GET', 'POST']],
   [/^\/email\/verify\/resend\/?$/i, ['POST']],
   [/^\/password\/(forgot|reset)\/?$/i, ['GET', 'POST']],

@@ -7,7 +7,7 @@ export function createPageRoutes(render: Render, withPlatform: RequestHandler, c
   const router = Router();
 
   router.get('/', withPlatform, (req, res) => {
-    // Where a deleted account lands (src/auth/account-data-routes.ts); only a logged-out browser is told.
+    // Where a deleted account lands (src/accounts/account-data-routes.ts); only a logged-out browser is told.
     const accountDeleted = req.query.deleted === '1' && !req.user;
     render(res, 'home', { title: 'Front page', articles: ARTICLES, accountDeleted });
   });

@@ -1,40 +1,17 @@
-import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { systemClock } from 'vf-login-bridge';
 import { parseAdminCommand } from '../../src/admin/commands';
-import { createUserStore, type UserStore } from '../../src/auth/user-store';
+import { createUserStore, type UserStore } from '../../src/store/user-store';
 import { openDatabase, type Database } from '../../src/store/database';
 import { createTestStores, type TestStores } from '../helpers/backend';
 import { makeTempDir } from '../helpers/temp-dir';
-import { fromSource } from '../helpers/ts-source';
+import { runToExit } from '../helpers/run-to-exit';
 
 const CLI = path.join(__dirname, '..', '..', 'src', 'admin', 'cli.ts');
 
-interface Exit {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-/** `npm run admin -- ...args` from source, in `cwd`, with only the environment given; gives up after 20 s. */
-function runAdmin(args: string[], env: Record<string, string>, cwd: string): Promise<Exit> {
-  const child = spawn(process.execPath, [...fromSource(CLI), ...args], { cwd, env: { PATH: process.env.PATH ?? '', NODE_ENV: 'test', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-  let stdout = '';
-  let stderr = '';
-  child.stdout!.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-  child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => {
-      child.kill('SIGKILL');
-      reject(new Error(`npm run admin -- ${args.join(' ')} did not end within 20 s\n${stdout}\n${stderr}`));
-    }, 20_000);
-    child.once('exit', (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr });
-    });
-  });
-}
+/** `npm run admin -- ...args` from source, in `cwd`, with only the environment given. */
+const runAdmin = (args: string[], env: Record<string, string>, cwd: string) => runToExit(CLI, args, env, cwd);
 
 describe('the admin command line: arguments', () => {
   it.each([

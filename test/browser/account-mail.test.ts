@@ -1,38 +1,24 @@
-import http from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { uniqueEmail } from '../helpers/browser-flow';
 import { SUBJECTS, waitForMail } from '../helpers/mail';
-import { CHROMIUM_PATH, describeIf, hasChromium } from '../helpers/services';
+import { describeIf, hasChromium } from '../helpers/services';
+import { startBrowserSite, type BrowserSite } from '../helpers/browser-site';
 import { startTestSite, TEST_PASSWORD, type TestSite } from '../helpers/site';
 
 const NEW_PASSWORD = 'lantern orchard quietly 42';
 
 describeIf(hasChromium())('verification and password reset mail, followed in a real browser', () => {
   let t: TestSite;
-  let server: http.Server;
+  let site: BrowserSite;
   let base: string;
   let browser: Browser;
 
   beforeAll(async () => {
-    // The port first: the links in the mail must lead back to this very server.
-    server = http.createServer();
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-    t = await startTestSite({ overrides: { mail: { publicUrl: base } } });
-    server.on('request', t.site.app);
-    browser = await chromium.launch({
-      executablePath: CHROMIUM_PATH,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'],
-    });
+    site = await startBrowserSite((address) => startTestSite({ overrides: { mail: { publicUrl: address } } }));
+    ({ t, base, browser } = site);
   });
 
-  afterAll(async () => {
-    await browser?.close();
-    server?.closeAllConnections();
-    await new Promise((resolve) => server?.close(resolve));
-    await t?.close();
-  });
+  afterAll(() => site?.close());
 
   /** Opens the development inbox and follows the link of the newest message to `email` about `subject`. */
   async function followMailedLink(page: Page, email: string, subject: string, path: string): Promise<void> {

@@ -1,36 +1,23 @@
 import fs from 'node:fs';
-import type http from 'node:http';
 import path from 'node:path';
-import type { AddressInfo } from 'node:net';
-import { chromium, type Browser } from 'playwright-core';
-import { CHROMIUM_PATH, describeIf, hasChromium } from '../helpers/services';
-import { startTestSite, type TestSite } from '../helpers/site';
+import type { Browser } from 'playwright-core';
+import { describeIf, hasChromium } from '../helpers/services';
+import { startBrowserSite, type BrowserSite } from '../helpers/browser-site';
+import { startTestSite } from '../helpers/site';
 
 const ARTIFACTS = path.join(__dirname, '..', '..', 'test-artifacts');
 
 describeIf(hasChromium())('the first page on a phone', () => {
-  let t: TestSite;
-  let server: http.Server;
+  let site: BrowserSite;
   let base: string;
   let browser: Browser;
 
   beforeAll(async () => {
-    t = await startTestSite();
-    server = t.site.app.listen(0, '127.0.0.1');
-    await new Promise((resolve) => server.once('listening', resolve));
-    base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-    browser = await chromium.launch({
-      executablePath: CHROMIUM_PATH,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'],
-    });
+    site = await startBrowserSite(() => startTestSite());
+    ({ base, browser } = site);
   });
 
-  afterAll(async () => {
-    await browser?.close();
-    server?.closeAllConnections();
-    await new Promise((resolve) => server?.close(resolve));
-    await t?.close();
-  });
+  afterAll(() => site?.close());
 
   it('at 390 px wide, "Log in" and "Register" each fit on one line, and no request fails (the favicon included)', async () => {
     const context = await browser.newContext({ viewport: { width: 390, height: 844 }, deviceScaleFactor: 1 });

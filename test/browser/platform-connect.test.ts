@@ -1,37 +1,23 @@
-import http from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { chromium, type Browser, type Page } from 'playwright-core';
-import { createUserStore } from '../../src/auth/user-store';
-import { CHROMIUM_PATH, describeIf, hasChromium } from '../helpers/services';
+import type { Browser, Page } from 'playwright-core';
+import { createUserStore } from '../../src/store/user-store';
+import { describeIf, hasChromium } from '../helpers/services';
+import { startBrowserSite, type BrowserSite } from '../helpers/browser-site';
 import { startTestSite, TEST_PASSWORD, type TestSite } from '../helpers/site';
 
 const ADMIN = 'operator@example.com';
 
 describeIf(hasChromium())("the operator's connect in a real browser, against the emulator's consent page", () => {
   let t: TestSite;
-  let server: http.Server;
+  let site: BrowserSite;
   let base: string;
   let browser: Browser;
 
   beforeAll(async () => {
-    // The callback URL names the site's real port, so the port is taken before the site is built.
-    server = http.createServer();
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-    t = await startTestSite({ profile: 'veem', threeLegged: true, redirectUrl: `${base}/admin/platform/callback` });
-    server.on('request', t.site.app);
-    browser = await chromium.launch({
-      executablePath: CHROMIUM_PATH,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'],
-    });
+    site = await startBrowserSite((address) => startTestSite({ profile: 'veem', threeLegged: true, redirectUrl: `${address}/admin/platform/callback` }));
+    ({ t, base, browser } = site);
   });
 
-  afterAll(async () => {
-    await browser?.close();
-    server?.closeAllConnections();
-    await new Promise((resolve) => server?.close(resolve));
-    await t?.close();
-  });
+  afterAll(() => site?.close());
 
   async function registerAdmin(page: Page): Promise<void> {
     await page.goto(`${base}/register`);

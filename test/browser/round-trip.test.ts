@@ -1,12 +1,11 @@
 import fs from 'node:fs';
-import type http from 'node:http';
 import path from 'node:path';
-import type { AddressInfo } from 'node:net';
 import request from 'supertest';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { signHook } from 'vf-login-bridge';
 import { register, uniqueEmail } from '../helpers/browser-flow';
-import { CHROMIUM_PATH, describeIf, hasChromium } from '../helpers/services';
+import { describeIf, hasChromium } from '../helpers/services';
+import { startBrowserSite, type BrowserSite } from '../helpers/browser-site';
 import { startTestSite, TEST_HOOK_SECRET, TEST_PASSWORD, type TestSite } from '../helpers/site';
 
 const ARTIFACTS = path.join(__dirname, '..', '..', 'test-artifacts');
@@ -14,30 +13,19 @@ const ARTICLE = '/articles/harbour-bridge-reopens';
 
 describeIf(hasChromium())('the reader round trip in a real browser', () => {
   let t: TestSite;
-  let server: http.Server;
+  let site: BrowserSite;
   let base: string;
   let browser: Browser;
   const name = 'Browser Reader';
   const email = uniqueEmail('browser');
 
   beforeAll(async () => {
-    t = await startTestSite();
-    server = t.site.app.listen(0, '127.0.0.1');
-    await new Promise((resolve) => server.once('listening', resolve));
-    base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    site = await startBrowserSite(() => startTestSite());
+    ({ t, base, browser } = site);
     await register(request.agent(t.site.app), { email, name });
-    browser = await chromium.launch({
-      executablePath: CHROMIUM_PATH,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'],
-    });
   });
 
-  afterAll(async () => {
-    await browser?.close();
-    server?.closeAllConnections();
-    await new Promise((resolve) => server?.close(resolve));
-    await t?.close();
-  });
+  afterAll(() => site?.close());
 
   async function logInThroughForm(page: Page): Promise<void> {
     await page.fill('input[name="email"]', email);

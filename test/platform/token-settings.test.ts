@@ -1,18 +1,9 @@
-import { ConfigError, loadConfig } from '../../src/config';
+import { loadConfig } from '../../src/config';
+import { problemsOf } from '../helpers/config';
 import { processTokenResponse } from '../../packages/bridge/src/platform/token-reply';
 import { createTokenSealer, parseEncryptionKey } from '../../packages/bridge/src/platform/token-crypto';
 
 const KEY = 'q3J0c1VfTmlDe8e0ykPp0Hn3Fh8WwB4W1lKxg7Yf2aE=';
-
-function problemsOf(env: Record<string, string>): string[] {
-  try {
-    loadConfig(env);
-  } catch (error) {
-    if (error instanceof ConfigError) return error.problems;
-    throw error;
-  }
-  return [];
-}
 
 describe('token settings at start-up', () => {
   it('keeps seed 003 as the default: VF_SITE_ID/VF_API_KEY are the client id and secret, Basic, scope=accounts', () => {

@@ -1,38 +1,15 @@
-import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import { killAllSiteProcesses, startSiteProcess } from '../helpers/site-process';
 import { makeTempDir } from '../helpers/temp-database';
-import { fromSource } from '../helpers/ts-source';
+import { runToExit } from '../helpers/run-to-exit';
 
 const ROOT = path.join(__dirname, '..', '..');
 const SERVER = path.join(ROOT, 'src', 'server.ts');
 
-interface Exit {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-/** Runs the server to its end (it must fail to start); gives up after 20 s. */
-function runServer(env: Record<string, string>, cwd: string): Promise<Exit> {
-  const child = spawn(process.execPath, fromSource(SERVER), { cwd, env: { PATH: process.env.PATH ?? '', NODE_ENV: 'test', HOST: '127.0.0.1', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-  let stdout = '';
-  let stderr = '';
-  child.stdout!.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-  child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => {
-      child.kill('SIGKILL');
-      reject(new Error(`the server did not stop within 20 s\n${stdout}\n${stderr}`));
-    }, 20_000);
-    child.once('exit', (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr });
-    });
-  });
-}
+/** Runs the server to its end (it must fail to start). */
+const runServer = (env: Record<string, string>, cwd: string) => runToExit(SERVER, [], { HOST: '127.0.0.1', ...env }, cwd);
 
 /** A port nothing listens on: one the OS just handed out and took back. */
 async function closedPort(): Promise<number> {

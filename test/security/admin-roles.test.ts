@@ -1,5 +1,5 @@
 import type TestAgent from 'supertest/lib/agent';
-import { createUserStore } from '../../src/auth/user-store';
+import { createUserStore } from '../../src/store/user-store';
 import { csrfFor, csrfFrom, login, register } from '../helpers/browser-flow';
 import { startTestSite, TEST_PASSWORD, type TestSite } from '../helpers/site';
 

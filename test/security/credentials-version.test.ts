@@ -1,6 +1,6 @@
 import request from 'supertest';
 import type TestAgent from 'supertest/lib/agent';
-import { createUserStore } from '../../src/auth/user-store';
+import { createUserStore } from '../../src/store/user-store';
 import type { PasswordHasher } from '../../src/auth/passwords';
 import { csrfFor, embedTagOf, login, register } from '../helpers/browser-flow';
 import { startTestSite, testPasswords, TEST_PASSWORD, type TestSite } from '../helpers/site';

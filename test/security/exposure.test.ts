@@ -1,6 +1,7 @@
 import { spawnSync } from 'node:child_process';
 import path from 'node:path';
-import { ConfigError, loadConfig } from '../../src/config';
+import { loadConfig } from '../../src/config';
+import { problemsOf } from '../helpers/config';
 import { csrfFor, register } from '../helpers/browser-flow';
 import { startTestSite, type TestSite } from '../helpers/site';
 import { startSiteProcess } from '../helpers/site-process';
@@ -64,15 +65,6 @@ describe('operations endpoints are not public (ASVS 14.3.3)', () => {
 });
 
 describe('production never runs the emulator by accident (ASVS 14.1)', () => {
-  const problemsOf = (env: Record<string, string>) => {
-    try {
-      loadConfig(env);
-      return [];
-    } catch (error) {
-      if (error instanceof ConfigError) return error.problems;
-      throw error;
-    }
-  };
   /** what production needs besides the platform: a session secret, and mail that reaches readers */
   const secret = { SESSION_SECRET: 's'.repeat(40), SMTP_URL: 'smtp://mail.news.example:587', MAIL_FROM: 'news@news.example', PUBLIC_URL: 'https://news.example' };
 

@@ -125,7 +125,7 @@ describe('deleting an account', () => {
 
     // The deletion's first logout of every session waits on the platform; a login from another
     // browser starts after that logout has listed the sessions, and passes all its checks before
-    // the account row goes (the window src/auth/account-deletion.ts closes with its second pass).
+    // the account row goes (the window src/accounts/account-deletion.ts closes with its second pass).
     t.emulator.faults.setLatency(400, 'logout');
     const logoutsBefore = t.emulator.stats().calls.logout;
     let deletionAnswered = false;

@@ -1,7 +1,7 @@
 import { csrfFor, embedTagOf, register } from '../helpers/browser-flow';
 import { TEST_API_KEY } from '../helpers/emulator';
 import { startTestSite, type TestSite } from '../helpers/site';
-import { createUserStore } from '../../src/auth/user-store';
+import { createUserStore } from '../../src/store/user-store';
 
 let t: TestSite;
 beforeAll(async () => {

@@ -1,17 +1,8 @@
 import { spawnSync } from 'node:child_process';
 import path from 'node:path';
-import { ConfigError, loadConfig } from '../../src/config';
+import { loadConfig } from '../../src/config';
+import { problemsOf } from '../helpers/config';
 import { fromSource } from '../helpers/ts-source';
-
-function problemsOf(env: Record<string, string>): string[] {
-  try {
-    loadConfig(env);
-  } catch (error) {
-    if (error instanceof ConfigError) return error.problems;
-    throw error;
-  }
-  return [];
-}
 
 const PRODUCTION_MAIL = { SMTP_URL: 'smtp://mail.news.example:587', MAIL_FROM: 'news@news.example', PUBLIC_URL: 'https://news.example' };
 

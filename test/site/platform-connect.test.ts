@@ -1,4 +1,4 @@
-import { createUserStore } from '../../src/auth/user-store';
+import { createUserStore } from '../../src/store/user-store';
 import { csrfFor, embedTagOf, register } from '../helpers/browser-flow';
 import { consentOverHttp } from '../helpers/connect';
 import { OPS_AUTHORIZATION, startTestSite, TEST_REDIRECT_URL, type TestSite } from '../helpers/site';

@@ -1,20 +1,11 @@
 import { randomBytes } from 'node:crypto';
-import { ConfigError, loadConfig } from '../../src/config';
+import { loadConfig } from '../../src/config';
+import { problemsOf } from '../helpers/config';
 
 const NEW = randomBytes(32);
 const OLD = randomBytes(32);
 /** The password grant keeps a refresh token, so it needs the sealing keys. */
 const PASSWORD_GRANT = { VF_TOKEN_GRANT: 'password', VF_CLIENT_ID: 'c', VF_CLIENT_SECRET: 's', VF_USERNAME: 'u', VF_PASSWORD: 'p' };
-
-function problemsOf(env: Record<string, string>): string[] {
-  try {
-    loadConfig(env);
-  } catch (error) {
-    if (error instanceof ConfigError) return error.problems;
-    throw error;
-  }
-  return [];
-}
 
 describe('TOKEN_ENCRYPTION_KEYS at start-up', () => {
   it('takes a comma-separated list, newest first, in hex or base64, spaces around commas allowed', () => {

@@ -2,7 +2,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import type { Kysely } from 'kysely';
 import type { Clock } from 'vf-login-bridge';
 import type { AccountTokenPurpose, DatabaseSchema } from '../store/schema';
-import type { Db } from './user-store';
+import type { Db } from '../store/schema';
 
 /** How long each kind of link works (docs/accounts.md#one-time-links). */
 export const TOKEN_LIFETIME_MS: Record<AccountTokenPurpose, number> = {

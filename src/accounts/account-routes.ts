@@ -4,15 +4,15 @@ import { toHostUser } from '../host-user';
 import type { Bridge } from 'vf-login-bridge';
 import type { Render } from '../web/render';
 import { wantsJson } from '../web/negotiate';
-import { accountForm, parseForm, passwordForm } from './forms';
+import { accountForm, parseForm, passwordForm } from '../auth/forms';
 import { createCurrentPasswordCheck } from './current-password';
-import type { HostSessions } from './host-session';
-import type { LoginGuard } from './login-limits';
-import type { PasswordHasher } from './passwords';
-import type { PasswordPolicy } from './password-policy';
-import { reshowForm } from './routes';
-import type { TrustedDevices } from './trusted-device';
-import { normaliseEmail, type User, type UserStore } from './user-store';
+import type { HostSessions } from '../auth/host-session';
+import type { LoginGuard } from '../auth/login-limits';
+import type { PasswordHasher } from '../auth/passwords';
+import type { PasswordPolicy } from '../auth/password-policy';
+import { reshowForm } from '../web/form-pages';
+import type { TrustedDevices } from '../auth/trusted-device';
+import { normaliseEmail, type User, type UserStore } from '../store/user-store';
 import type { Verification } from './verification';
 
 export interface AccountRouteDeps {

@@ -5,9 +5,9 @@ import { toHostUser } from '../host-user';
 import type { Render } from '../web/render';
 import { wantsJson } from '../web/negotiate';
 import type { AccountTokens } from './account-tokens';
-import { linkTokenForm, parseForm } from './forms';
-import type { LoginGuard } from './login-limits';
-import { showLinkProblem, type LinkProblem } from './routes';
+import { linkTokenForm, parseForm } from '../auth/forms';
+import type { LoginGuard } from '../auth/login-limits';
+import { showLinkProblem, type LinkProblem } from '../web/form-pages';
 import type { Verification } from './verification';
 
 export interface EmailRouteDeps {

@@ -10,15 +10,15 @@ import { createAccountDeletion } from './account-deletion';
 import { createAccountExport } from './account-export';
 import type { AccountTokens } from './account-tokens';
 import { createCurrentPasswordCheck } from './current-password';
-import { accountForm, parseForm } from './forms';
-import type { HostSessions } from './host-session';
-import type { LoginGuard } from './login-limits';
-import type { PasswordHasher } from './passwords';
+import { accountForm, parseForm } from '../auth/forms';
+import type { HostSessions } from '../auth/host-session';
+import type { LoginGuard } from '../auth/login-limits';
+import type { PasswordHasher } from '../auth/passwords';
 import type { ReaderSessions } from './reader-sessions';
-import { reshowForm } from './routes';
-import type { SessionIndex } from './session-index';
-import type { TrustedDevices } from './trusted-device';
-import type { UserStore } from './user-store';
+import { reshowForm } from '../web/form-pages';
+import type { SessionIndex } from '../auth/session-index';
+import type { TrustedDevices } from '../auth/trusted-device';
+import type { UserStore } from '../store/user-store';
 import type { Verification } from './verification';
 
 export interface AccountDataRouteDeps {

@@ -1,6 +1,6 @@
 import type { Clock } from 'vf-login-bridge';
 import type { ReaderSessions } from './reader-sessions';
-import type { User, UserStore } from './user-store';
+import type { User, UserStore } from '../store/user-store';
 import type { Verification } from './verification';
 
 /**

@@ -3,7 +3,7 @@ import type session from 'express-session';
 import type { Kysely } from 'kysely';
 import { storeRead } from 'vf-login-bridge';
 import type { DatabaseSchema } from '../store/schema';
-import type { SessionIndex } from './session-index';
+import type { SessionIndex } from '../auth/session-index';
 
 /**
  * One logged-in session of a reader, as the reader may see it (ASVS 3.3.4): named by its public

@@ -3,7 +3,8 @@ import type { DatabaseSchema } from '../store/schema';
 import type { MailOutbox } from '../mail/outbox';
 import { emailChangeRequestedMail, verifyAddressMail } from '../mail/messages';
 import type { AccountTokens } from './account-tokens';
-import { normaliseEmail, type Db, type User, type UserStore } from './user-store';
+import type { Db } from '../store/schema';
+import { normaliseEmail, type User, type UserStore } from '../store/user-store';
 
 export interface VerificationDeps {
   db: Kysely<DatabaseSchema>;

@@ -1,7 +1,7 @@
-import type { Kysely, Transaction } from 'kysely';
+import type { Kysely } from 'kysely';
 import type { Clock } from 'vf-login-bridge';
 import { RequestError } from '../errors';
-import type { DatabaseSchema, UserRole } from '../store/schema';
+import type { DatabaseSchema, Db, UserRole } from './schema';
 
 export interface User {
   id: number;
@@ -28,8 +28,6 @@ export interface LoginTarget {
   credentialsVersion: number;
 }
 
-/** The store, or one transaction of it: account changes write the user, a token and a mail together. */
-export type Db = Kysely<DatabaseSchema> | Transaction<DatabaseSchema>;
 
 export interface UserStore {
   create(input: { email: string; name: string; passwordHash: string }, db?: Db): Promise<User>;

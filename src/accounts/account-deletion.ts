@@ -3,10 +3,10 @@ import type { MailOutbox } from '../mail/outbox';
 import { accountDeletedMail } from '../mail/messages';
 import type { DatabaseSchema } from '../store/schema';
 import type { AccountTokens } from './account-tokens';
-import type { HostSessions } from './host-session';
-import type { LoginGuard } from './login-limits';
-import type { SessionIndex } from './session-index';
-import type { User, UserStore } from './user-store';
+import type { HostSessions } from '../auth/host-session';
+import type { LoginGuard } from '../auth/login-limits';
+import type { SessionIndex } from '../auth/session-index';
+import type { User, UserStore } from '../store/user-store';
 
 export interface AccountDeletionDeps {
   db: Kysely<DatabaseSchema>;

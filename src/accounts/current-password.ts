@@ -1,9 +1,9 @@
 import type { Request } from 'express';
 import { RequestError } from '../errors';
-import type { LoginGuard } from './login-limits';
-import type { PasswordHasher } from './passwords';
-import type { TrustedDevices } from './trusted-device';
-import { normaliseEmail, type User, type UserStore } from './user-store';
+import type { LoginGuard } from '../auth/login-limits';
+import type { PasswordHasher } from '../auth/passwords';
+import type { TrustedDevices } from '../auth/trusted-device';
+import { normaliseEmail, type User, type UserStore } from '../store/user-store';
 
 export interface CurrentPasswordDeps {
   users: UserStore;

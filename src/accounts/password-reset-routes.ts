@@ -2,14 +2,14 @@ import { Router, type Request, type Response } from 'express';
 import { RequestError } from '../errors';
 import type { Render } from '../web/render';
 import { wantsJson } from '../web/negotiate';
-import { forgotPasswordForm, linkTokenForm, parseForm, resetPasswordForm } from './forms';
-import type { HostSessions } from './host-session';
-import type { LoginGuard } from './login-limits';
-import type { PasswordHasher } from './passwords';
-import type { PasswordPolicy } from './password-policy';
+import { forgotPasswordForm, linkTokenForm, parseForm, resetPasswordForm } from '../auth/forms';
+import type { HostSessions } from '../auth/host-session';
+import type { LoginGuard } from '../auth/login-limits';
+import type { PasswordHasher } from '../auth/passwords';
+import type { PasswordPolicy } from '../auth/password-policy';
 import type { PasswordReset } from './password-reset';
-import { reshowForm, showLinkProblem } from './routes';
-import type { TrustedDevices } from './trusted-device';
+import { reshowForm, showLinkProblem } from '../web/form-pages';
+import type { TrustedDevices } from '../auth/trusted-device';
 
 export interface PasswordResetRouteDeps {
   passwordReset: PasswordReset;
@@ -31,7 +31,7 @@ const LINK_INVALID = {
 /**
  * "Forgot your password?" (docs/accounts.md#password-reset). The request is answered with the same
  * page whether or not the address has an account, before the account is looked up; requests are
- * limited per IP here and mails per address in src/auth/password-reset.ts. The link's form spends
+ * limited per IP here and mails per address in src/accounts/password-reset.ts. The link's form spends
  * the token only with a password the policy accepts, and a reset ends every session of the reader.
  */
 export function createPasswordResetRoutes(deps: PasswordResetRouteDeps): Router {

@@ -3,10 +3,10 @@ import type { Clock } from 'vf-login-bridge';
 import { RequestError } from '../errors';
 import type { Render } from '../web/render';
 import { wantsJson } from '../web/negotiate';
-import type { HostSessions } from './host-session';
-import type { LoginGuard } from './login-limits';
+import type { HostSessions } from '../auth/host-session';
+import type { LoginGuard } from '../auth/login-limits';
 import type { ReaderSession, ReaderSessions } from './reader-sessions';
-import type { SessionIndex } from './session-index';
+import type { SessionIndex } from '../auth/session-index';
 
 export interface SessionRouteDeps {
   readerSessions: ReaderSessions;

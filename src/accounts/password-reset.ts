@@ -4,7 +4,7 @@ import type { DatabaseSchema } from '../store/schema';
 import type { MailOutbox } from '../mail/outbox';
 import { passwordResetMail } from '../mail/messages';
 import type { AccountTokens } from './account-tokens';
-import type { User, UserStore } from './user-store';
+import type { User, UserStore } from '../store/user-store';
 
 export interface PasswordResetDeps {
   db: Kysely<DatabaseSchema>;
