@@ -14,6 +14,7 @@ import { reshowForm } from '../web/form-pages';
 import type { TrustedDevices } from '../auth/trusted-device';
 import { normaliseEmail, type User, type UserStore } from '../store/user-store';
 import type { Verification } from './verification';
+import type { ChangePassword } from './password-change';
 
 export interface AccountRouteDeps {
   users: UserStore;
@@ -24,6 +25,7 @@ export interface AccountRouteDeps {
   devices: TrustedDevices;
   bridge: Bridge;
   verification: Verification;
+  changePassword: ChangePassword;
   render: Render;
 }
 
@@ -34,7 +36,7 @@ export interface AccountRouteDeps {
  * answer is no oracle and platform calls are bounded.
  */
 export function createAccountRoutes(deps: AccountRouteDeps): Router {
-  const { users, passwords, policy, hostSessions, guard, devices, bridge, verification, render } = deps;
+  const { users, passwords, policy, hostSessions, guard, devices, bridge, verification, changePassword, render } = deps;
   const router = Router();
 
   const checkCurrentPassword = createCurrentPasswordCheck({ users, passwords, guard, devices });
@@ -102,7 +104,7 @@ export function createAccountRoutes(deps: AccountRouteDeps): Router {
       await checkCurrentPassword(req, current, form.currentPassword, 'change your password');
       const weak = policy.problemWith(form.newPassword, [current.email, current.name]);
       if (weak) throw new RequestError('PASSWORD_TOO_WEAK', weak);
-      const credentialsVersion = await users.setPassword(current.id, await passwords.hash(form.newPassword));
+      const credentialsVersion = await changePassword(current, await passwords.hash(form.newPassword));
       // Whoever else holds a session of this reader (ASVS 3.3.3), host and platform, is logged out,
       // and a login that checked the old password meanwhile finds its version gone (docs/accounts.md#the-credentials-version);
       // this browser goes on in a new session, a known device under the new version.

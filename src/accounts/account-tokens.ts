@@ -25,6 +25,12 @@ export interface AccountTokens {
   consume(db: Db, token: string, purpose: AccountTokenPurpose): Promise<AccountTokenGrant | undefined>;
   /** The address a verification link is waiting on, if any. */
   pendingEmail(userId: number): Promise<string | undefined>;
+  /**
+   * Ends every email change waiting on a link (the links to any address but `address`, the
+   * account's own): a change asked under a password that is gone may have been asked by whoever
+   * had that password, and must not outlive it.
+   */
+  cancelEmailChanges(db: Db, userId: number, address: string): Promise<void>;
   forgetUser(db: Db, userId: number): Promise<void>;
   /** Drops expired tokens; the prune job calls it. */
   prune(): Promise<number>;
@@ -82,7 +88,15 @@ export function createAccountTokens(store: Kysely<DatabaseSchema>, clock: Clock)
       return row?.email;
     },
 
+    async cancelEmailChanges(db, userId, address) {
+      await db.deleteFrom('account_tokens').where('user_id', '=', userId).where('purpose', '=', 'verify_email').where('email', '<>', address).execute();
+    },
+
     async forgetUser(db, userId) {
+      // Reset links first, then the rest: the order a reset locks them in (its own link, then the
+      // email changes it cancels). In one statement PostgreSQL locks them in whatever order it
+      // scans them, and a deletion and a reset of the same account could wait on each other.
+      await db.deleteFrom('account_tokens').where('user_id', '=', userId).where('purpose', '=', 'reset_password').execute();
       await db.deleteFrom('account_tokens').where('user_id', '=', userId).execute();
     },
 

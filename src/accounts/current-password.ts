@@ -25,7 +25,7 @@ export function createCurrentPasswordCheck(deps: CurrentPasswordDeps) {
     if (!given) throw new RequestError('VALIDATION_FAILED', `Enter your current password to ${toDo}.`);
     const attempt = { account: normaliseEmail(user.email), ip: req.ip ?? 'unknown', device: devices.deviceOf(req, user) };
     await guard.attemptLogin(attempt);
-    const found = await users.findCredentials(user.email);
+    const found = await users.credentialsOf(user.id);
     if (!found || !(await passwords.verify(found.passwordHash, given))) {
       throw new RequestError('INVALID_CREDENTIALS', 'Your current password is not right.');
     }

@@ -1,4 +1,4 @@
-import { Router } from 'express';
+import { Router, type RequestHandler } from 'express';
 import type session from 'express-session';
 import type { Bridge, Clock } from 'vf-login-bridge';
 import type { HostSessions } from '../auth/host-session';
@@ -23,6 +23,7 @@ import { createReaderSessions } from './reader-sessions';
 import { createRegistrationRoutes } from './registration-routes';
 import { createSessionRoutes } from './session-routes';
 import { createVerification } from './verification';
+import { createPasswordChange } from './password-change';
 
 export interface AccountDeps {
   db: Kysely<DatabaseSchema>;
@@ -44,6 +45,11 @@ export interface AccountDeps {
   render: Render;
 }
 
+const withoutEmbed: RequestHandler = (_req, res, next) => {
+  res.locals.embed = null;
+  next();
+};
+
 /**
  * Everything a reader does with their account besides logging in and out (docs/accounts.md):
  * registering, the account page, verified addresses, password reset, the sessions page, deletion
@@ -64,8 +70,12 @@ export function createAccountsRouter(deps: AccountDeps): Router {
   });
   const readerSessions = createReaderSessions({ index: sessionIndex, store: deps.sessionStore, db });
   return Router().use(
+    // A one-time link's token is in these pages' address and form: no third-party script runs beside it.
+    ['/email/verify', '/password/reset'],
+    withoutEmbed,
+  ).use(
     createRegistrationRoutes({ passwords, policy, hostSessions, guard, devices, verification, render }),
-    createAccountRoutes({ users, passwords, policy, hostSessions, guard, devices, bridge, verification, render }),
+    createAccountRoutes({ users, passwords, policy, hostSessions, guard, devices, bridge, verification, changePassword: createPasswordChange({ db, users, tokens, outbox }), render }),
     createSessionRoutes({ readerSessions, index: sessionIndex, hostSessions, guard, clock, render }),
     createAccountDataRoutes({ db, users, passwords, devices, tokens, index: sessionIndex, outbox, hostSessions, guard, verification, readerSessions, clock, render }),
     createEmailRoutes({ verification, tokens, guard, bridge, render }),

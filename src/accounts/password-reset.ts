@@ -2,7 +2,7 @@ import type { Kysely } from 'kysely';
 import type { PendingWork } from '../pending-work';
 import type { DatabaseSchema } from '../store/schema';
 import type { MailOutbox } from '../mail/outbox';
-import { passwordResetMail } from '../mail/messages';
+import { passwordChangedMail, passwordResetMail } from '../mail/messages';
 import type { AccountTokens } from './account-tokens';
 import type { User, UserStore } from '../store/user-store';
 
@@ -54,18 +54,26 @@ export function createPasswordReset(deps: PasswordResetDeps) {
 
     /**
      * Uses the link up and sets the password under a new credentials version, in one transaction;
-     * the address is verified too, since the link was opened from it. Undefined when the link is
-     * unknown, used, expired, superseded, or was sent to an address the account no longer has.
+     * the address is verified too, since the link was opened from it, and told (ASVS 2.5.5).
+     * Undefined when the link is unknown, used, expired, superseded, or was sent to an address the
+     * account no longer has.
      */
     async reset(token: string, passwordHash: string): Promise<User | undefined> {
-      return db.transaction().execute(async (tx) => {
+      const user = await db.transaction().execute(async (tx) => {
         const grant = await tokens.consume(tx, token, 'reset_password');
         if (!grant) return undefined;
+        // Before the account row, as an email change's confirmation locks them (no deadlock): an
+        // address change asked under the old password, perhaps by a squatter who registered this
+        // address first, ends with it (docs/accounts.md#password-reset).
+        await tokens.cancelEmailChanges(tx, grant.userId, grant.email);
         const verified = await users.markVerified(grant.userId, grant.email, tx);
         if (!verified) return undefined;
         const credentialsVersion = await users.setPassword(grant.userId, passwordHash, tx);
+        await outbox.queue(tx, passwordChangedMail(verified.email, verified.name, 'reset'));
         return { ...verified, credentialsVersion };
       });
+      if (user) outbox.kick();
+      return user;
     },
   };
 }

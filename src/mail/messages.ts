@@ -52,3 +52,14 @@ export function accountDeletedMail(to: string, name: string): MailMessage {
     'Your account and everything this site kept about you have been deleted, and every session of yours was logged out. You can register again with this address at any time.',
   ]);
 }
+
+/** ASVS 2.5.5: a changed authenticator is told to its owner, so a change they did not make does not go unseen. */
+export function passwordChangedMail(to: string, name: string, how: 'changed' | 'reset'): MailMessage {
+  return compose(to, 'Your password was changed', [
+    `Hello ${name},`,
+    how === 'reset'
+      ? 'The password of your account was just reset from a link mailed to this address. Every session of yours was logged out.'
+      : 'The password of your account was just changed from your account page. Every other session of yours was logged out.',
+    'If this was not you, use "Forgot your password?" on the login page now: it logs out whoever made the change.',
+  ]);
+}

@@ -35,6 +35,8 @@ export interface UserStore {
   findByEmail(email: string): Promise<User | undefined>;
   /** For login only: the one place the hash leaves the database, read with the version it belongs to. */
   findCredentials(email: string): Promise<(User & { passwordHash: string }) | undefined>;
+  /** The same, by id: a logged-in reader's current password, whatever the address is by now. */
+  credentialsOf(id: number): Promise<(User & { passwordHash: string }) | undefined>;
   loginTargetOf(email: string): Promise<LoginTarget | undefined>;
   credentialsVersionOf(id: number): Promise<number | undefined>;
   updateName(id: number, name: string): Promise<User>;
@@ -90,6 +92,7 @@ function emailTaken(error: unknown): RequestError | unknown {
 }
 
 export function createUserStore(store: Kysely<DatabaseSchema>, clock: Clock): UserStore {
+  const withHash = store.selectFrom('users').select([...COLUMNS, 'password_hash']);
   const byEmail = (email: string) => store.selectFrom('users').select(COLUMNS).where('email', '=', normaliseEmail(email));
   return {
     async create({ email, name, passwordHash }, db = store) {
@@ -117,11 +120,12 @@ export function createUserStore(store: Kysely<DatabaseSchema>, clock: Clock): Us
     },
 
     async findCredentials(email) {
-      const row = await store
-        .selectFrom('users')
-        .select([...COLUMNS, 'password_hash'])
-        .where('email', '=', normaliseEmail(email))
-        .executeTakeFirst();
+      const row = await withHash.where('email', '=', normaliseEmail(email)).executeTakeFirst();
+      return row && { ...userOf(row), passwordHash: row.password_hash };
+    },
+
+    async credentialsOf(id) {
+      const row = await withHash.where('id', '=', id).executeTakeFirst();
       return row && { ...userOf(row), passwordHash: row.password_hash };
     },
 

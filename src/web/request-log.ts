@@ -55,7 +55,9 @@ export function requestLog(logger: Logger): RequestHandler {
       if (logger.isLevelEnabled('debug')) {
         for (const name of DEBUG_HEADERS) {
           const value = req.headers[name];
-          if (value !== undefined) line[name] = value;
+          // A Referer is a URL like any other: one a browser sends from a link page (one that
+          // ignores the site's Referrer-Policy) carries the link's token.
+          if (value !== undefined) line[name] = name === 'referer' ? redactedTarget(value) : value;
         }
       }
       logger[level](line, `${req.method} ${url} ${status} ${ms} ms`);

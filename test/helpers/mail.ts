@@ -13,6 +13,7 @@ export const SUBJECTS = {
   verify: 'Confirm your email address',
   changeNotice: 'A change of your email address was asked',
   reset: 'Reset your password',
+  passwordChanged: 'Your password was changed',
 } as const;
 
 /** The first link in a message's text whose path is `path`, on whatever origin; throws when there is none. */
