@@ -56,9 +56,22 @@ export function createHostSessions(deps: HostSessionDeps) {
     await index.forget([sid]);
   }
 
-  /** Logs out this user's oldest sessions beyond the cap; the one just started stays. */
+  /**
+   * Every host session that may still be live for a user: the index has each login's, the bridge's
+   * rows also those of sessions made before the index existed.
+   */
+  async function sessionIdsOf(hostUserId: string): Promise<string[]> {
+    return [...new Set([...(await deps.sessionsOf(hostUserId)), ...(await indexedSids(hostUserId))])];
+  }
+
+  /** The index's sessions of a user; a host user id that is not one of the site's has none. */
+  async function indexedSids(hostUserId: string): Promise<string[]> {
+    return /^\d+$/.test(hostUserId) ? (await index.list(Number(hostUserId))).map((entry) => entry.sid) : [];
+  }
+
+  /** Logs out this user's oldest sessions beyond the cap (with or without a platform session); the one just started stays. */
   async function enforceCap(userId: number, currentSid: string): Promise<void> {
-    const sids = (await deps.sessionsOf(String(userId))).filter((sid) => sid !== currentSid);
+    const sids = (await sessionIdsOf(String(userId))).filter((sid) => sid !== currentSid);
     if (sids.length < deps.maxPerUser) return;
     const live = (await Promise.all(sids.map(async (sid) => ({ sid, data: await storeRead(store, sid) }))))
       .filter(({ data }) => data?.passport?.user === userId)
@@ -111,17 +124,16 @@ export function createHostSessions(deps: HostSessionDeps) {
      * that were still alive; one that expired on its own is not news.
      */
     async logOutUser(hostUserId: string, options: { except?: string } = {}): Promise<number> {
-      const indexed = /^\d+$/.test(hostUserId) ? (await index.list(Number(hostUserId))).map((entry) => entry.sid) : [];
       const keep = options.except;
-      if (keep === undefined) {
-        const { hostSessionIds } = await bridge.logoutUser(hostUserId);
-        const sids = [...new Set([...hostSessionIds, ...indexed])];
-        const ended = await Promise.all(sids.map((sid) => destroyIfAlive(store, sid)));
-        await index.forget(sids);
+      if (keep !== undefined) {
+        const ended = await Promise.all((await sessionIdsOf(hostUserId)).filter((sid) => sid !== keep).map((sid) => endSession(sid)));
         return ended.filter(Boolean).length;
       }
-      const others = [...new Set([...(await deps.sessionsOf(hostUserId)), ...indexed])].filter((sid) => sid !== keep);
-      const ended = await Promise.all(others.map((sid) => endSession(sid)));
+      // All of them: the bridge ends its rows in one pass (queuing their platform logouts), then every host session goes.
+      const { hostSessionIds } = await bridge.logoutUser(hostUserId);
+      const sids = [...new Set([...hostSessionIds, ...(await indexedSids(hostUserId))])];
+      const ended = await Promise.all(sids.map((sid) => destroyIfAlive(store, sid)));
+      await index.forget(sids);
       return ended.filter(Boolean).length;
     },
   };
