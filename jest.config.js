@@ -30,7 +30,9 @@ module.exports = {
     '^vf-login-bridge/passport$': '<rootDir>/packages/bridge/src/passport/index.ts',
     '^vf-platform-emulator$': '<rootDir>/packages/emulator/src/index.ts',
   },
-  transform: { '^.+\\.ts$': ['@swc/jest', { jsc: { target: 'es2022' } }] },
+  transform: { '^.+\\.[cm]?[jt]s$': ['@swc/jest', { jsc: { target: 'es2022' } }] },
+  // openid-client, oauth4webapi and jose ship ES modules only: swc turns them into CommonJS for jest.
+  transformIgnorePatterns: ['/node_modules/(?!(openid-client|oauth4webapi|jose)/)'],
   testTimeout: 30000,
   globalSetup: '<rootDir>/test/global-setup.ts',
   // One suite at a time: the load and fault suites measure timeouts, and on a two-core machine a
