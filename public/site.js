@@ -47,6 +47,8 @@
         if (!body || body.ok !== true) throw new Error('logout failed');
         showAnonymous();
         logOutEmbed();
+        // Logged in at the publisher's identity provider: its own logout page comes next (RP-initiated logout).
+        if (typeof body.providerLogout === 'string' && /^https?:\/\//.test(body.providerLogout)) location.assign(body.providerLogout);
       })
       .catch(function () { form.submit(); });
   });

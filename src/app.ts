@@ -41,6 +41,11 @@ import type { PendingWork } from './pending-work';
 import { createSessionIndex } from './auth/session-index';
 import { createAccountsRouter } from './accounts';
 import { createDevMailRoutes } from './web/dev-mail';
+import { createBackchannelLogoutRoutes } from 'vf-login-bridge';
+import type { LoginMode } from './login-config';
+import type { OidcProvider } from './oidc/provider';
+import { createIdentities } from './oidc/identities';
+import { callbackPathOf, createOidcLoginRoutes, providerLogoutUrl } from './oidc/routes';
 
 export interface AppDeps {
   clock: Clock;
@@ -58,6 +63,12 @@ export interface AppDeps {
     devInbox: DevInbox | undefined;
     /** PUBLIC_URL without a trailing slash: every link in a mail starts with it */
     publicUrl: string;
+  };
+  /** how readers log in (docs/oidc-login.md) */
+  login: {
+    mode: LoginMode;
+    /** the publisher's OpenID Provider; set when the mode is oidc or both */
+    oidc: OidcProvider | undefined;
   };
   platform: {
     bridge: Bridge;
@@ -80,6 +91,8 @@ export interface AppDeps {
     trustProxy: boolean;
     /** refused while unset (README.md#the-logout-hook) */
     hookSecret: string | undefined;
+    /** Standard Webhooks secrets (docs/webhooks.md); empty: those hooks are refused */
+    hookSecrets: readonly string[];
   };
 }
 
@@ -107,6 +120,9 @@ export function createApp(deps: AppDeps): Express {
   const guard = createLoginGuard(deps.rateLimits);
   const policy = createPasswordPolicy();
   const embedOrigin = new URL(platform.embedSrc).origin;
+  const oidc = deps.login.mode === 'local' ? undefined : deps.login.oidc;
+  const identities = createIdentities(database.db, users, clock);
+  const loginOptions = { local: deps.login.mode !== 'oidc', providerName: oidc?.settings.providerName };
 
   app.set('trust proxy', settings.trustProxy ? 1 : false);
   app.set('query parser', 'simple');
@@ -126,7 +142,8 @@ export function createApp(deps: AppDeps): Express {
           'img-src': ["'self'", 'data:', embedOrigin],
           'frame-src': [embedOrigin],
           // The operator's connect form redirects to the platform's consent page, and browsers hold redirects to form-action.
-          'form-action': ["'self'", ...(platform.admin?.authorizeOrigin ? [platform.admin.authorizeOrigin] : [])],
+          // So does the logout form, to the OpenID Provider's end-session page (src/oidc/routes.ts).
+          'form-action': ["'self'", ...(platform.admin?.authorizeOrigin ? [platform.admin.authorizeOrigin] : []), ...(oidc ? [new URL(oidc.settings.issuer).origin] : [])],
           // Only behind TLS: on plain http://127.0.0.1 it would rewrite the emulator's URLs.
           'upgrade-insecure-requests': settings.trustProxy ? [] : null,
         },
@@ -138,6 +155,7 @@ export function createApp(deps: AppDeps): Express {
   app.use((req, res, next) => {
     res.locals.user = null;
     res.locals.embed = embedTagFor(platform.embedSrc, null);
+    res.locals.login = loginOptions;
     // The path only: a query can carry what must not be repeated into a page's links (the
     // connect callback's authorization code and state, src/web/platform-admin.ts).
     res.locals.path = req.originalUrl.split('?')[0]!;
@@ -151,7 +169,25 @@ export function createApp(deps: AppDeps): Express {
   // Nothing past the static files is for a cache: pages carry sessions, tokens and emails (ASVS 8.2.1).
   app.use(noStore);
   app.use(createHealthRoutes({ database: () => database.ping(), sessionStore: () => sessions.ping(), platform: platform.status }, deps.metrics, settings.metricsToken));
-  app.use('/hooks', createHookRoutes({ secret: settings.hookSecret, clock, db: database.db, logOutUser: hostSessions.logOutUser }));
+  if (oidc) {
+    app.use(
+      '/oidc/backchannel-logout',
+      createBackchannelLogoutRoutes(
+        { clientId: oidc.settings.clientId, provider: () => oidc.discovered() },
+        {
+          clock,
+          logger,
+          db: database.db,
+          logOutProviderSession: (sid) => hostSessions.logOutProviderSession(sid),
+          logOutSubject: async (issuer, sub) => {
+            const userId = await identities.userIdOf(issuer, sub);
+            return userId === undefined ? 0 : hostSessions.logOutUser(String(userId));
+          },
+        },
+      ),
+    );
+  }
+  app.use('/hooks', createHookRoutes({ secret: settings.hookSecret, webhookSecrets: settings.hookSecrets, clock, db: database.db, logger, logOutUser: hostSessions.logOutUser }));
 
   // 4. Bodies: small, flat, UTF-8.
   app.use(formBody, jsonBody);
@@ -174,7 +210,7 @@ export function createApp(deps: AppDeps): Express {
       // sets up req.login and req.logout itself, and initialize() only adds properties for
       // strategies written for passport 0.4, which this site does not use.
       passport.session(),
-    ]),
+    ], oidc ? ['/login/oidc', callbackPathOf(oidc.settings.redirectUrl)] : []),
   );
   app.use(enforceSessionLifetime({ clock, idleMs: settings.sessionIdleMs, absoluteMs: settings.sessionAbsoluteMs, hostSessions }));
   app.use(csrf.expose);
@@ -204,8 +240,10 @@ export function createApp(deps: AppDeps): Express {
       pending: deps.pending,
       publicUrl: deps.mail.publicUrl,
       render,
+      localAccounts: loginOptions.local,
     }),
   );
+  if (oidc) app.use(createOidcLoginRoutes({ provider: oidc, identities, passport, hostSessions, render, logger }));
   if (platform.admin) app.use(createPlatformAdminRoutes({ ...platform.admin, clock, logger, render }));
   app.use(
     createAuthRoutes({
@@ -214,6 +252,9 @@ export function createApp(deps: AppDeps): Express {
       guard,
       devices,
       render,
+      localLogin: loginOptions.local,
+      // RP-initiated logout: the reader leaves the provider too, and comes back to the front page.
+      providerLogoutUrl: oidc ? (idToken) => providerLogoutUrl(oidc, idToken, new URL('/', deps.mail.publicUrl).href) : undefined,
       authenticate: (req: Request, res: Response) =>
         new Promise<User | undefined>((resolve, reject) => {
           passport.authenticate('local', { session: false }, (err: unknown, user: User | false) =>

@@ -1,5 +1,7 @@
 import { z } from 'zod';
 import { readTokenConfig, type TokenConfig } from './token-config';
+import { readLoginConfig, type LoginConfig } from './login-config';
+import { readHookSecrets } from './hook-config';
 import type { TokenSettings } from 'vf-login-bridge';
 
 /**
@@ -35,12 +37,16 @@ export interface Config {
   /** bearer token for /metrics and the detailed /readyz; unset: both are refused */
   readonly metricsToken: string | undefined;
   readonly hookSecret: string | undefined;
+  /** Standard Webhooks secrets (`whsec_...`), all accepted; empty: those hooks are refused */
+  readonly hookSecrets: readonly string[];
   readonly dataDir: string;
   readonly platform: PlatformConfig;
   readonly rateLimits: RateLimitConfig;
   /** token dialect, token encryption key and connect admins (src/token-config.ts) */
   readonly tokens: TokenConfig;
   readonly mail: MailConfig;
+  /** LOGIN and the OpenID Provider's settings (src/login-config.ts) */
+  readonly login: LoginConfig;
   /** settings that start but deserve a line at start-up (production without TRUST_PROXY) */
   readonly warnings: readonly string[];
 }
@@ -177,6 +183,10 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
   if (!token && !tokens.problems.length && (raw['VF_API_URL'] || raw['VF_EMBED_SRC'])) {
     add(raw['VF_API_URL'] ? 'VF_API_URL' : 'VF_EMBED_SRC', 'needs platform credentials (VF_SITE_ID and VF_API_KEY, or VF_TOKEN_GRANT and its settings)');
   }
+  const login = readLoginConfig(raw);
+  for (const line of login.problems) addLine(line);
+  const hookSecrets = readHookSecrets(raw['HOOK_SECRETS']);
+  for (const line of hookSecrets.problems) addLine(line);
   if (raw['SESSION_STORE'] === 'redis' && !raw['REDIS_URL']) add('REDIS_URL', 'required when SESSION_STORE=redis');
   const production = raw['NODE_ENV'] === 'production';
   // Production mail reaches readers, and its links must name the public site, never a request's Host header.
@@ -198,7 +208,7 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
   const e = parsed.data;
 
   const trustProxy = e.TRUST_PROXY === 'true' || e.TRUST_PROXY === '1';
-  const warnings: string[] = [];
+  const warnings: string[] = [...login.warnings];
   if (e.NODE_ENV === 'production' && !trustProxy) {
     warnings.push('TRUST_PROXY is off: cookies go out without Secure and without the __Host- prefix; set TRUST_PROXY=true behind a TLS-terminating proxy');
   }
@@ -236,6 +246,7 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
     sessionMaxPerUser: e.SESSION_MAX_PER_USER,
     metricsToken: e.METRICS_TOKEN,
     hookSecret: e.HOOK_SECRET,
+    hookSecrets: Object.freeze(hookSecrets.secrets),
     dataDir: e.DATA_DIR,
     platform: Object.freeze(platform),
     rateLimits: Object.freeze({
@@ -255,15 +266,36 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
       publicUrl: e.PUBLIC_URL?.replace(/\/+$/, ''),
     }),
     tokens: Object.freeze(tokens.config),
+    login: Object.freeze(login.config),
     warnings: Object.freeze(warnings),
   });
 }
 
-/** The hook sender's own settings (`npm run hook`): where the site is and the shared secret. */
-export function loadHookClientConfig(env: NodeJS.ProcessEnv): { siteUrl: string; hookSecret: string } {
+/**
+ * JSON for a log collector, readable lines for a person: LOG_FORMAT when it is valid, otherwise
+ * JSON in production unless stdout is a terminal. It reads the raw environment, so a
+ * configuration error is printed in the format the rest of the log would have had.
+ */
+export function logFormatOf(env: NodeJS.ProcessEnv, stdoutIsTTY: boolean): 'json' | 'pretty' {
+  const asked = env['LOG_FORMAT'];
+  if (asked === 'json' || asked === 'pretty') return asked;
+  return stdoutIsTTY || env['NODE_ENV'] !== 'production' ? 'pretty' : 'json';
+}
+
+/**
+ * The hook sender's own settings (`npm run hook`): where the site is, and how to sign: a Standard
+ * Webhook with the first of HOOK_SECRETS, or X-Hook-Signature with HOOK_SECRET when there are none.
+ */
+export function loadHookClientConfig(env: NodeJS.ProcessEnv): { siteUrl: string; sign: { webhookSecret: string } | { hookSecret: string } } {
+  const raw = withoutEmpty(env);
   const parsed = z
-    .object({ SITE_URL: httpUrl.default('http://127.0.0.1:3000'), HOOK_SECRET: z.string().min(32, 'must be at least 32 characters') })
-    .safeParse(withoutEmpty(env));
-  if (!parsed.success) throw new ConfigError(parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`));
-  return { siteUrl: parsed.data.SITE_URL, hookSecret: parsed.data.HOOK_SECRET };
+    .object({ SITE_URL: httpUrl.default('http://127.0.0.1:3000'), HOOK_SECRET: z.string().min(32, 'must be at least 32 characters').optional() })
+    .safeParse(raw);
+  const problems = parsed.success ? [] : parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`);
+  const webhook = readHookSecrets(raw['HOOK_SECRETS']);
+  problems.push(...webhook.problems);
+  if (!raw['HOOK_SECRETS'] && !raw['HOOK_SECRET']) problems.push('HOOK_SECRETS: required (whsec_...), or HOOK_SECRET for X-Hook-Signature');
+  if (!parsed.success || problems.length > 0) throw new ConfigError(problems);
+  const first = webhook.secrets[0];
+  return { siteUrl: parsed.data.SITE_URL, sign: first ? { webhookSecret: first } : { hookSecret: parsed.data.HOOK_SECRET! } };
 }

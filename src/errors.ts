@@ -27,6 +27,9 @@ export const ERROR_STATUS = {
   FORBIDDEN: 403,
   CONNECT_STATE_INVALID: 400,
   CONNECT_REFUSED: 400,
+  // login at the publisher's OpenID Provider (docs/oidc-login.md)
+  OIDC_UNAVAILABLE: 503,
+  OIDC_LOGIN_FAILED: 400,
   // start-up
   CONFIG_INVALID: 500,
 } as const;

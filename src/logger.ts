@@ -12,12 +12,15 @@ export const REDACTED_PATHS = [
   'req.headers.cookie',
   'req.headers["x-csrf-token"]',
   'req.headers["x-hook-signature"]',
+  'req.headers["webhook-signature"]',
   'res.headers["set-cookie"]',
   '*.password',
   '*.apiKey',
   '*.api_key',
   '*.sessionSecret',
   '*.hookSecret',
+  '*.hookSecrets',
+  '*.webhookSecrets',
   '*.access_token',
   '*.accessToken',
   '*.session',
@@ -26,6 +29,8 @@ export const REDACTED_PATHS = [
   'apiKey',
   'sessionSecret',
   'hookSecret',
+  'hookSecrets',
+  'webhookSecrets',
 ];
 
 export function createLogger(options: { level?: string; destination?: pino.DestinationStream; pretty?: boolean } = {}): Logger {
@@ -56,6 +61,53 @@ function prettyStdout(): pino.DestinationStream {
     ignore: 'pid,hostname,reqId,method,path,status,ms',
     messageFormat: '{msg}{if reqId} [{reqId}]{end}',
   });
+}
+
+/** `json`: one JSON object a line, for a log collector; `pretty`: short lines for a person. */
+export type LogFormat = 'json' | 'pretty';
+
+/**
+ * The lines a person reads at start-up and on failure (the address banner, configuration errors,
+ * start-up failures). In `pretty` they are printed as they are; in `json` each is a log record
+ * with the same words as its `msg`, so a collector that takes one JSON object a line takes them
+ * too. Information goes to stdout and failures to stderr in both, whatever LOG_LEVEL says: they
+ * are the process's own account of itself, not the request log.
+ */
+export interface ConsoleLines {
+  info(message: string, fields?: object): void;
+  /** a line that belongs to the one before: indented in `pretty`, a record of its own in `json` */
+  item(message: string): void;
+  error(message: string, fields?: object): void;
+}
+
+export function createConsoleLines(format: LogFormat): ConsoleLines {
+  if (format === 'pretty') {
+    return {
+      info: (message) => void process.stdout.write(`${message}\n`),
+      item: (message) => void process.stdout.write(`  ${message}\n`),
+      error: (message) => void process.stderr.write(`${message}\n`),
+    };
+  }
+  const out = createLogger({ level: 'info', destination: pino.destination({ dest: 1, sync: true }) });
+  const err = createLogger({ level: 'info', destination: pino.destination({ dest: 2, sync: true }) });
+  return {
+    info: (message, fields = {}) => out.info(fields, message),
+    item: (message) => out.info(message),
+    error: (message, fields = {}) => err.error(fields, message),
+  };
+}
+
+/**
+ * In `json`, what Node and the libraries would print on their own becomes log records too:
+ * process warnings (Node's own printer is a 'warning' listener, replaced here) and `depd`
+ * deprecations (printed to stderr only while nobody listens for 'deprecation').
+ */
+export function logProcessWarnings(logger: Logger): void {
+  process.removeAllListeners('warning');
+  process.on('warning', (warning: Error & { code?: string }) => logger.warn({ warning: warning.name, code: warning.code }, warning.message));
+  (process as NodeJS.EventEmitter).on('deprecation', (deprecation: Error & { namespace?: string }) =>
+    logger.warn({ warning: 'DeprecationWarning', namespace: deprecation.namespace }, deprecation.message),
+  );
 }
 
 /** A logger that keeps every line in memory: tests read it to prove no secret was logged. */

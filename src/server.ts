@@ -1,10 +1,10 @@
 import fs from 'node:fs';
 import http from 'node:http';
 import { systemClock } from 'vf-login-bridge';
-import { ConfigError, DEFAULT_DATABASE_URL, loadConfig, type Config } from './config';
-import { createLogger, type Logger } from './logger';
+import { ConfigError, DEFAULT_DATABASE_URL, loadConfig, logFormatOf, type Config } from './config';
+import { createConsoleLines, createLogger, logProcessWarnings, type ConsoleLines, type Logger } from './logger';
 import { DEMO_API_KEY, DEMO_EMULATOR_PORT, DEMO_SITE_ID, startEmulator, tryItLines, type RunningEmulator } from 'vf-platform-emulator';
-import { startupFailureLine, underSetting } from './startup-errors';
+import { configErrorFields, startupFailureFields, startupFailureLine, underSetting } from './startup-errors';
 import { openSite, type Site } from './site';
 import { ensureSessionSecret } from './store/session-secret';
 import { createSmtpTransport } from './mail/transport';
@@ -12,24 +12,37 @@ import { createSmtpTransport } from './mail/transport';
 /** The part of the shutdown deadline given to in-flight requests; the rest is for closing the stores. */
 const DRAIN_SHARE = 0.6;
 
+/** The banner and failure lines, in the log's format (README.md#configuration, LOG_FORMAT). */
+let consoleLines: ConsoleLines = createConsoleLines(logFormatOf(process.env, process.stdout.isTTY === true));
+
 async function main(): Promise<void> {
   // A log reader that went away (EPIPE) must neither crash nor stall the site: its output is lost.
   for (const stream of [process.stdout, process.stderr]) stream.on('error', () => undefined);
   if (fs.existsSync('.env')) process.loadEnvFile('.env');
+  // Readable lines for a person (a terminal, or anywhere outside production); JSON for a log
+  // shipper, from the first line on: LOG_FORMAT may come from .env.
+  const format = logFormatOf(process.env, process.stdout.isTTY === true);
+  consoleLines = createConsoleLines(format);
   let config: Config;
   try {
     config = loadConfig(process.env);
   } catch (error) {
     if (error instanceof ConfigError) {
-      for (const problem of error.problems) process.stderr.write(`Configuration error: ${problem}\n`);
+      for (const problem of error.problems) consoleLines.error(`Configuration error: ${problem}`, configErrorFields(problem));
       process.exit(78); // EX_CONFIG
     }
     throw error;
   }
 
-  // Readable lines for a person (a terminal, or anywhere outside production); JSON for a log shipper.
-  const pretty = config.logFormat ? config.logFormat === 'pretty' : process.stdout.isTTY === true || config.nodeEnv !== 'production';
-  const logger = createLogger({ level: config.logLevel, pretty });
+  const logger = createLogger({ level: config.logLevel, pretty: format === 'pretty' });
+  if (format === 'json') {
+    logProcessWarnings(logger);
+    // Node's own report of a crash is a multi-line stack trace: a collector gets one record instead.
+    process.on('uncaughtException', (error) => {
+      logger.fatal({ err: error }, 'uncaught exception; exiting');
+      process.exit(1);
+    });
+  }
   for (const warning of config.warnings) logger.warn(warning);
   // The default database's folder is made on first start; any other path's folder must exist.
   if (config.databaseUrl === DEFAULT_DATABASE_URL) fs.mkdirSync('data', { recursive: true });
@@ -57,6 +70,7 @@ async function main(): Promise<void> {
       options: { reconcileGraceMs: config.reconcileGraceMs },
     },
     adminEmails: config.tokens.adminEmails,
+    login: config.login,
     mail: {
       // No SMTP_URL outside production: the development inbox at /dev/mail (src/config.ts refuses that in production).
       transport: config.mail.smtpUrl ? createSmtpTransport(config.mail.smtpUrl, config.mail.from) : undefined,
@@ -69,6 +83,7 @@ async function main(): Promise<void> {
     metricsToken: config.metricsToken,
     trustProxy: config.trustProxy,
     hookSecret: config.hookSecret,
+    hookSecrets: config.hookSecrets,
     rateLimits: config.rateLimits,
     processMetrics: true,
   });
@@ -84,8 +99,10 @@ async function main(): Promise<void> {
   const address = server.address();
   const port = typeof address === 'object' && address ? address.port : config.port;
   logger.info({ url: `http://${config.host}:${port}`, platform: config.platform.mode }, 'site listening');
-  process.stdout.write(`The Harbour Ledger is at http://${config.host}:${port}/` + (emulator ? ` (platform emulator at ${emulator.url})\n${emulatorLines(emulator.url)}` : '\n'));
-  if (site.devInbox) process.stdout.write(`Mail is not sent (no SMTP_URL): read it at http://${config.host}:${port}/dev/mail\n`);
+  const siteUrl = `http://${config.host}:${port}`;
+  consoleLines.info(`The Harbour Ledger is at ${siteUrl}/` + (emulator ? ` (platform emulator at ${emulator.url})` : ''), { url: siteUrl, emulatorUrl: emulator?.url });
+  if (emulator) printEmulatorLines(emulator.url);
+  if (site.devInbox) consoleLines.info(`Mail is not sent (no SMTP_URL): read it at ${siteUrl}/dev/mail`);
 
   site.jobs.start();
 
@@ -135,9 +152,9 @@ function listen(server: http.Server, port: number, host: string): Promise<void> 
 }
 
 /** The emulator's demo credentials and the calls to try, printed under the start-up line. */
-function emulatorLines(url: string): string {
-  const lines = [`Platform emulator credentials (demo values): site ${DEMO_SITE_ID}, API key ${DEMO_API_KEY}. Try it:`, ...tryItLines(url, DEMO_SITE_ID, DEMO_API_KEY).map((line) => `  ${line}`)];
-  return lines.join('\n') + '\n';
+function printEmulatorLines(url: string): void {
+  consoleLines.info(`Platform emulator credentials (demo values): site ${DEMO_SITE_ID}, API key ${DEMO_API_KEY}. Try it:`);
+  for (const line of tryItLines(url, DEMO_SITE_ID, DEMO_API_KEY)) consoleLines.item(line);
 }
 
 /**
@@ -161,6 +178,6 @@ async function startBundledEmulator(config: Config, logger: Logger) {
 }
 
 main().catch((error: unknown) => {
-  process.stderr.write(startupFailureLine(error) + '\n');
+  consoleLines.error(startupFailureLine(error), startupFailureFields(error));
   process.exit(1);
 });

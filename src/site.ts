@@ -18,6 +18,8 @@ import type { MailTransport } from './mail/transport';
 import { createUserStore } from './store/user-store';
 import { createAccountTokens } from './accounts/account-tokens';
 import { createPendingWork, type PendingWork } from './pending-work';
+import type { LoginConfig } from './login-config';
+import { createOidcProvider, type OidcProvider } from './oidc/provider';
 
 const DEFAULT_SESSION_ABSOLUTE_MS = 30 * 24 * 60 * 60_000;
 const DEFAULT_SESSION_MAX_PER_USER = 20;
@@ -46,6 +48,8 @@ export interface SiteOptions {
     /** the older name of a one-key `tokenEncryptionKeys` */
     tokenEncryptionKey?: Buffer | undefined;
   };
+  /** LOGIN and the OpenID Provider (docs/oidc-login.md); unset: the site's own password login only */
+  login?: LoginConfig | undefined;
   /** accounts given the administrator role at start-up, if they registered with the address and verified it */
   adminEmails?: readonly string[] | undefined;
   /** unset: mail goes to a development inbox (`site.devInbox`, shown at /dev/mail), links start http://127.0.0.1 */
@@ -60,6 +64,8 @@ export interface SiteOptions {
   metricsToken?: string | undefined;
   trustProxy: boolean;
   hookSecret: string | undefined;
+  /** Standard Webhooks secrets (`whsec_...`) for the logout hook, all accepted; unset or empty: refused */
+  hookSecrets?: readonly string[] | undefined;
   rateLimits: RateLimitConfig;
   passwords?: PasswordHasher;
   /** called with each SQL statement the site runs: the bench and the page-cost tests count them */
@@ -88,6 +94,8 @@ export interface Site {
   pending: PendingWork;
   /** where mail goes without an SMTP transport; unset with one */
   devInbox: DevInbox | undefined;
+  /** the publisher's OpenID Provider, when LOGIN includes oidc */
+  oidc: OidcProvider | undefined;
   close(): Promise<void>;
 }
 
@@ -161,8 +169,15 @@ export async function openSite(options: SiteOptions): Promise<Site> {
       },
       onDeliver: () => mail.deliver(),
       schedule: options.schedule,
+      credentialsCheck: platform.credentials,
     });
     opened.push(() => jobs.stop());
+
+    const login = options.login ?? { mode: 'local', oidc: undefined };
+    const oidc = login.oidc ? createOidcProvider(login.oidc, { clock, logger }) : undefined;
+    // Checked now, in the background: a provider that cannot be found is logged at once, with what to
+    // fix, rather than at the first reader's login; that login tries again (src/oidc/provider.ts).
+    oidc?.discovered().catch(() => undefined);
 
     const app = createApp({
       clock,
@@ -174,6 +189,7 @@ export async function openSite(options: SiteOptions): Promise<Site> {
       metrics,
       pending,
       mail: { outbox: mail, devInbox, publicUrl: (options.mail?.publicUrl ?? 'http://127.0.0.1').replace(/\/+$/, '') },
+      login: { mode: login.mode, oidc },
       platform: {
         bridge: platform.bridge,
         embedSrc: options.platform.embedSrc,
@@ -182,6 +198,7 @@ export async function openSite(options: SiteOptions): Promise<Site> {
           // Reads the shared token row (never the platform), so a connect made on another instance shows here.
           const tokenStatus = await platform.tokens.status();
           const token = platform.tokens.health();
+          const credentials = platform.credentials.result();
           const reason =
             tokenStatus.reconnectNeeded !== undefined
               ? `reconnect needed: ${tokenStatus.reconnectNeeded}`
@@ -189,7 +206,9 @@ export async function openSite(options: SiteOptions): Promise<Site> {
                 ? 'stored token sealed under a key not in TOKEN_ENCRYPTION_KEYS (or altered): it counts as none kept'
                 : tokenStatus.keptTokenUnreadable === 'TOKEN_SEAL_DAMAGED'
                   ? 'stored token damaged, or in a format this version cannot read: it counts as none kept'
-                  : tokenStatus.connected ? undefined : 'not connected: an administrator must connect the platform at /admin/platform';
+                  : !tokenStatus.connected ? 'not connected: an administrator must connect the platform at /admin/platform'
+                  // The start-up check's refusal, until a token is had after all.
+                  : credentials.state === 'refused' && token !== 'cached' ? credentials.reason : undefined;
           return { ok: status.circuit !== 'open' && token !== 'failing' && reason === undefined, token, ...(reason ? { reason } : {}), ...status };
         },
         admin: {
@@ -207,10 +226,11 @@ export async function openSite(options: SiteOptions): Promise<Site> {
         metricsToken: options.metricsToken,
         trustProxy: options.trustProxy,
         hookSecret: options.hookSecret,
+        hookSecrets: options.hookSecrets ?? [],
       },
     });
 
-    return { app, database, sessions: appSessions, platform, metrics, jobs, mail, pending, devInbox, close: closeAll };
+    return { app, database, sessions: appSessions, platform, metrics, jobs, mail, pending, devInbox, oidc, close: closeAll };
   } catch (error) {
     await closeAll();
     throw error;

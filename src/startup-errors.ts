@@ -134,3 +134,13 @@ export function startupFailureLine(error: unknown): string {
   if (error instanceof StartupError) return `Start-up failed: ${error.message}`;
   return `Start-up failed: ${firstLine(error)}`;
 }
+
+/** The fields of that line as a log record (LOG_FORMAT=json): a stable code, and the setting when it is known. */
+export function startupFailureFields(error: unknown): { code: 'STARTUP_FAILED'; setting?: StartupSetting } {
+  return error instanceof StartupError ? { code: 'STARTUP_FAILED', setting: error.setting } : { code: 'STARTUP_FAILED' };
+}
+
+/** The fields of one `Configuration error: <SETTING>: <problem>` line as a log record. */
+export function configErrorFields(problem: string): { code: 'CONFIG_INVALID'; setting: string } {
+  return { code: 'CONFIG_INVALID', setting: problem.slice(0, Math.max(0, problem.indexOf(':'))) || problem };
+}

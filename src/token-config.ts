@@ -1,10 +1,12 @@
 import { parseEncryptionKey } from 'vf-login-bridge';
 import {
+  BASIC_ENCODINGS,
   CLIENT_AUTHS,
   REFRESH_TOKEN_PLACES,
   TOKEN_GRANTS,
   keepsRefreshTokens,
   tokenSettingsProblems,
+  type BasicEncoding,
   type ClientAuth,
   type RefreshTokenIn,
   type TokenGrant,
@@ -68,7 +70,12 @@ export function readTokenConfig(env: Readonly<Record<string, string | undefined>
   if (!grant) problems.push(`VF_TOKEN_GRANT: must be one of ${TOKEN_GRANTS.join(', ')}`);
   if (!clientAuth) problems.push(`VF_CLIENT_AUTH: must be one of ${CLIENT_AUTHS.join(', ')}`);
   if (!refreshTokenIn) problems.push('VF_REFRESH_TOKEN_IN: must be body or query');
-  if (!grant || !clientAuth || !refreshTokenIn) return { config: { settings: undefined, encryptionKeys: undefined, adminEmails }, problems };
+  // Unset stays unset: the library then picks the dialect's encoding and warns where it matters.
+  const basicEncodingText = env['VF_BASIC_ENCODING'];
+  const basicEncoding = basicEncodingText === undefined ? undefined : oneOf<BasicEncoding>(basicEncodingText, BASIC_ENCODINGS, 'raw');
+  const badEncoding = basicEncodingText !== undefined && !basicEncoding;
+  if (badEncoding) problems.push(`VF_BASIC_ENCODING: must be one of ${BASIC_ENCODINGS.join(', ')}`);
+  if (!grant || !clientAuth || !refreshTokenIn || badEncoding) return { config: { settings: undefined, encryptionKeys: undefined, adminEmails }, problems };
 
   const settings: TokenSettings = {
     grant,
@@ -84,6 +91,8 @@ export function readTokenConfig(env: Readonly<Record<string, string | undefined>
     accessToken: env['VF_ACCESS_TOKEN'],
     redirectUrl: env['VF_REDIRECT_URL'],
     refreshTokenIn,
+    ...(basicEncoding !== undefined ? { basicEncoding } : {}),
+    ...(env['VF_AUTHORIZE_PROMPT'] !== undefined ? { authorizePrompt: env['VF_AUTHORIZE_PROMPT'] } : {}),
   };
   for (const problem of tokenSettingsProblems(settings)) {
     problems.push(problem.replace(/^VF_CLIENT_ID:/, `${idName}:`).replace(/^VF_CLIENT_SECRET:/, `${secretName}:`));

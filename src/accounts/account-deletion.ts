@@ -43,6 +43,8 @@ export function createAccountDeletion(deps: AccountDeletionDeps) {
         await tokens.forgetUser(tx, user.id);
         if (!(await users.delete(user.id, tx))) return undefined;
         await index.forgetUser(tx, user.id);
+        // Its identity at the OpenID Provider (docs/oidc-login.md#accounts): a later login there makes a new account.
+        await tx.deleteFrom('user_identities').where('user_id', '=', user.id).execute();
         await outbox.queue(tx, accountDeletedMail(found.email, found.name));
         return found;
       });

@@ -33,6 +33,8 @@ export interface AccountExport {
     current: boolean;
   }>;
   platform: { userId: string | null };
+  /** the OpenID Provider accounts that log in to this one */
+  identities: Array<{ issuer: string; subject: string; linkedAt: string }>;
 }
 
 const iso = (ms: number) => new Date(ms).toISOString();
@@ -43,11 +45,12 @@ export function createAccountExport(deps: { users: UserStore; verification: Veri
   return {
     /** Undefined when the account is gone (deleted meanwhile). */
     async exportOf(user: User, currentSid: string | undefined): Promise<AccountExport | undefined> {
-      const [dates, pendingEmail, sessions, platformUserId] = await Promise.all([
+      const [dates, pendingEmail, sessions, platformUserId, identities] = await Promise.all([
         users.datesOf(user.id),
         verification.pendingChange(user),
         readerSessions.list(user.id, currentSid),
         readerSessions.platformUserIdOf(user.id),
+        users.identitiesOf(user.id),
       ]);
       if (!dates) return undefined;
       return {
@@ -75,6 +78,7 @@ export function createAccountExport(deps: { users: UserStore; verification: Veri
           current: s.current,
         })),
         platform: { userId: platformUserId ?? null },
+        identities: identities.map((identity) => ({ issuer: identity.issuer, subject: identity.subject, linkedAt: iso(identity.createdAt) })),
       };
     },
   };

@@ -43,6 +43,8 @@ export interface AccountDeps {
   /** PUBLIC_URL without a trailing slash: every link in a mail starts with it */
   publicUrl: string;
   render: Render;
+  /** false with LOGIN=oidc: readers come from the OpenID Provider, so nobody registers or resets a password here */
+  localAccounts: boolean;
 }
 
 const withoutEmbed: RequestHandler = (_req, res, next) => {
@@ -69,16 +71,21 @@ export function createAccountsRouter(deps: AccountDeps): Router {
     allowMailTo: (address) => guard.allowMailTo(address),
   });
   const readerSessions = createReaderSessions({ index: sessionIndex, store: deps.sessionStore, db });
-  return Router().use(
+  const router = Router().use(
     // A one-time link's token is in these pages' address and form: no third-party script runs beside it.
     ['/email/verify', '/password/reset'],
     withoutEmbed,
   ).use(
-    createRegistrationRoutes({ passwords, policy, hostSessions, guard, devices, verification, render }),
     createAccountRoutes({ users, passwords, policy, hostSessions, guard, devices, bridge, verification, changePassword: createPasswordChange({ db, users, tokens, outbox }), render }),
     createSessionRoutes({ readerSessions, index: sessionIndex, hostSessions, guard, clock, render }),
     createAccountDataRoutes({ db, users, passwords, devices, tokens, index: sessionIndex, outbox, hostSessions, guard, verification, readerSessions, clock, render }),
     createEmailRoutes({ verification, tokens, guard, bridge, render }),
-    createPasswordResetRoutes({ passwordReset, passwords, policy, hostSessions, guard, devices, render }),
   );
+  if (deps.localAccounts) {
+    router.use(
+      createRegistrationRoutes({ passwords, policy, hostSessions, guard, devices, verification, render }),
+      createPasswordResetRoutes({ passwordReset, passwords, policy, hostSessions, guard, devices, render }),
+    );
+  }
+  return router;
 }

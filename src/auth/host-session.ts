@@ -87,7 +87,7 @@ export function createHostSessions(deps: HostSessionDeps) {
      * reset moved it meanwhile, the session just made ends again (its platform session queued for
      * logout) and the login is refused (docs/accounts.md#the-credentials-version).
      */
-    async logIn(req: Request, user: User): Promise<void> {
+    async logIn(req: Request, user: User, options: { idpSid?: string | undefined } = {}): Promise<void> {
       // A second login in the same browser replaces the first: its platform session goes too.
       if (req.user) {
         await bridge.onLogout(req.sessionID);
@@ -97,7 +97,7 @@ export function createHostSessions(deps: HostSessionDeps) {
       const startedAt = clock.now();
       req.session.startedAt = startedAt;
       req.session.cv = user.credentialsVersion;
-      await index.record({ sid: req.sessionID, userId: user.id, startedAt, userAgent: req.headers['user-agent'], ip: req.ip });
+      await index.record({ sid: req.sessionID, userId: user.id, startedAt, userAgent: req.headers['user-agent'], ip: req.ip, idpSid: options.idpSid });
       await bridge.onLogin(req.sessionID, toHostUser(user));
       // Checked after the platform login: a change that came first is seen here; one that comes
       // later finds this session's bridge row and index row, and ends it.
@@ -110,6 +110,15 @@ export function createHostSessions(deps: HostSessionDeps) {
 
     /** Ends the platform session (queued durably if the platform is down), then the host one. */
     logOut,
+
+    /**
+     * Every host session logged in under one session of the OpenID Provider (back-channel logout,
+     * docs/oidc-login.md#back-channel-logout); counts those still alive.
+     */
+    async logOutProviderSession(idpSid: string): Promise<number> {
+      const ended = await Promise.all((await index.sidsOfProviderSession(idpSid)).map((sid) => endSession(sid)));
+      return ended.filter(Boolean).length;
+    },
 
     /** One session of this reader, by the id the sessions page shows; false when it is not theirs or already ended. */
     async logOutSession(userId: number, publicId: string): Promise<boolean> {

@@ -20,6 +20,10 @@ export interface AuthRouteDeps {
   guard: LoginGuard;
   devices: TrustedDevices;
   render: Render;
+  /** false with LOGIN=oidc: the login page offers the provider only, and no password is taken */
+  localLogin: boolean;
+  /** the provider's end-session URL for this login's ID token (RP-initiated logout); unset without a provider */
+  providerLogoutUrl?: ((idToken: string | undefined) => Promise<string | undefined>) | undefined;
 }
 
 /** Log in and log out: the form post and the AJAX call. */
@@ -31,7 +35,7 @@ export function createAuthRoutes(deps: AuthRouteDeps): Router {
     render(res, 'login', { title: 'Log in', email: '', returnTo: safeReturnTo(req.query.returnTo) });
   });
 
-  router.post('/login', async (req, res) => {
+  if (deps.localLogin) router.post('/login', async (req, res) => {
     try {
       const form = parseForm(loginForm, req.body);
       const account = normaliseEmail(form.email);
@@ -48,11 +52,14 @@ export function createAuthRoutes(deps: AuthRouteDeps): Router {
     }
   });
 
-  // One logout for the form post and the AJAX call: only the answer differs.
+  // One logout for the form post and the AJAX call: only the answer differs. A reader who logged
+  // in at the OpenID Provider is sent on to log out there too (docs/oidc-login.md#logging-out).
   router.post('/logout', async (req, res) => {
+    const idToken = req.user ? req.session.oidcIdToken : undefined;
     await hostSessions.logOut(req);
-    if (wantsJson(req)) res.json({ ok: true });
-    else res.redirect(303, '/');
+    const providerLogout = idToken !== undefined ? await deps.providerLogoutUrl?.(idToken) : undefined;
+    if (wantsJson(req)) res.json(providerLogout ? { ok: true, providerLogout } : { ok: true });
+    else res.redirect(303, providerLogout ?? '/');
   });
 
   return router;

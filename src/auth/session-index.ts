@@ -41,7 +41,7 @@ export function networkOf(ip: string | undefined): string {
  */
 export function createSessionIndex(store: Kysely<DatabaseSchema>) {
   return {
-    async record(entry: { sid: string; userId: number; startedAt: number; userAgent: string | undefined; ip: string | undefined }): Promise<void> {
+    async record(entry: { sid: string; userId: number; startedAt: number; userAgent: string | undefined; ip: string | undefined; idpSid?: string | undefined }): Promise<void> {
       const values = {
         public_id: randomBytes(16).toString('base64url'),
         sid: entry.sid,
@@ -49,17 +49,24 @@ export function createSessionIndex(store: Kysely<DatabaseSchema>) {
         started_at: entry.startedAt,
         user_agent: (entry.userAgent ?? '').slice(0, USER_AGENT_CHARS),
         network: networkOf(entry.ip),
+        idp_sid: entry.idpSid ?? null,
       };
       await store
         .insertInto('user_sessions')
         .values(values)
-        .onConflict((oc) => oc.column('sid').doUpdateSet({ user_id: values.user_id, started_at: values.started_at, user_agent: values.user_agent, network: values.network }))
+        .onConflict((oc) => oc.column('sid').doUpdateSet({ user_id: values.user_id, started_at: values.started_at, user_agent: values.user_agent, network: values.network, idp_sid: values.idp_sid }))
         .execute();
     },
 
     async list(userId: number): Promise<IndexedSession[]> {
       const rows = await store.selectFrom('user_sessions').selectAll().where('user_id', '=', userId).orderBy('started_at', 'desc').execute();
       return rows.map((row) => ({ publicId: row.public_id, sid: row.sid, startedAt: Number(row.started_at), userAgent: row.user_agent, network: row.network }));
+    },
+
+    /** The host sessions logged in under one session of the OpenID Provider (docs/oidc-login.md#back-channel-logout). */
+    async sidsOfProviderSession(idpSid: string): Promise<string[]> {
+      const rows = await store.selectFrom('user_sessions').select('sid').where('idp_sid', '=', idpSid).execute();
+      return rows.map((row) => row.sid);
     },
 
     async forget(sids: readonly string[]): Promise<void> {

@@ -1,9 +1,11 @@
-import { loadHookClientConfig } from '../config';
-import { signHook } from 'vf-login-bridge';
+import { randomUUID } from 'node:crypto';
+import { signHook, standardWebhookHeaders } from 'vf-login-bridge';
+import { ConfigError, loadHookClientConfig } from '../config';
 
 /**
  * `npm run hook -- logout <userId>`: sends a signed logout hook to the site, as another system
- * of the host would. Reads HOOK_SECRET and SITE_URL (default http://127.0.0.1:3000).
+ * of the host would: a Standard Webhook signed with the first of HOOK_SECRETS, or, with none set,
+ * `X-Hook-Signature` with HOOK_SECRET (docs/webhooks.md). SITE_URL defaults to http://127.0.0.1:3000.
  */
 async function main(argv: string[]): Promise<number> {
   const [command, userId] = argv;
@@ -13,9 +15,14 @@ async function main(argv: string[]): Promise<number> {
   }
   const config = loadHookClientConfig(process.env);
   const body = JSON.stringify({ userId });
+  const now = Math.floor(Date.now() / 1000);
+  const signature =
+    'webhookSecret' in config.sign
+      ? standardWebhookHeaders(config.sign.webhookSecret, `msg_${randomUUID().replaceAll('-', '')}`, now, body)
+      : { 'X-Hook-Signature': signHook(config.sign.hookSecret, now, body) };
   const res = await fetch(new URL('/hooks/logout', config.siteUrl), {
     method: 'POST',
-    headers: { 'Content-Type': 'application/json', 'X-Hook-Signature': signHook(config.hookSecret, Math.floor(Date.now() / 1000), body) },
+    headers: { 'Content-Type': 'application/json', ...signature },
     body,
     signal: AbortSignal.timeout(10_000),
   });
@@ -26,6 +33,10 @@ async function main(argv: string[]): Promise<number> {
 main(process.argv.slice(2)).then(
   (code) => process.exit(code),
   (error: unknown) => {
+    if (error instanceof ConfigError) {
+      for (const problem of error.problems) process.stderr.write(`Configuration error: ${problem}\n`);
+      process.exit(78); // EX_CONFIG
+    }
     process.stderr.write(`${error instanceof Error ? error.message : String(error)}\n`);
     process.exit(1);
   },

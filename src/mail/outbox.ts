@@ -102,6 +102,8 @@ export function createMailOutbox(deps: { db: Kysely<DatabaseSchema>; transport: 
 
   return {
     async queue(tx, message) {
+      // RFC 2606 reserves .invalid: such an address (src/oidc/identities.ts) can never receive mail.
+      if (/\.invalid$/i.test(message.to)) return;
       const now = clock.now();
       await tx
         .insertInto('mail_outbox')

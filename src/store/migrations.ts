@@ -46,6 +46,9 @@ function migrations(dialect: Dialect, bridgePrefix: string): Record<string, Migr
     '007_accounts': {
       up: (db: Kysely<unknown>) => createAccountTables(db, dialect),
     },
+    '008_identities': {
+      up: (db: Kysely<unknown>) => createIdentityTables(db, dialect),
+    },
   };
 }
 
@@ -95,6 +98,25 @@ async function createAccountTables(db: Kysely<unknown>, dialect: Dialect): Promi
     .addColumn('network', 'text', (c) => c.notNull())
     .execute();
   await db.schema.createIndex('user_sessions_user_id').on('user_sessions').column('user_id').execute();
+}
+
+/**
+ * Readers of the publisher's OpenID Provider (docs/oidc-login.md): their issuer and subject, and the
+ * provider's session each login came with. A new table and a nullable column: quick on a large database.
+ */
+async function createIdentityTables(db: Kysely<unknown>, dialect: Dialect): Promise<void> {
+  const time = dialect === 'postgres' ? 'bigint' : 'integer';
+  await db.schema
+    .createTable('user_identities')
+    .addColumn('issuer', 'text', (c) => c.notNull())
+    .addColumn('subject', 'text', (c) => c.notNull())
+    .addColumn('user_id', 'integer', (c) => c.notNull())
+    .addColumn('created_at', time, (c) => c.notNull())
+    .addPrimaryKeyConstraint('user_identities_pkey', ['issuer', 'subject'])
+    .execute();
+  await db.schema.createIndex('user_identities_user_id').on('user_identities').column('user_id').execute();
+  await db.schema.alterTable('user_sessions').addColumn('idp_sid', 'text').execute();
+  await db.schema.createIndex('user_sessions_idp_sid').on('user_sessions').column('idp_sid').execute();
 }
 
 /** The indexes the earlier releases made on the bridge's tables, by table. */

@@ -6,6 +6,7 @@ export interface UsersTable {
   id: Generated<number>;
   email: string;
   name: string;
+  /** empty for a reader who only logs in at the OpenID Provider: no password matches it */
   password_hash: string;
   created_at: number;
   updated_at: number;
@@ -56,6 +57,16 @@ export interface UserSessionsTable {
   user_agent: string;
   /** the client's address, truncated (IPv4 /24, IPv6 /48) */
   network: string;
+  /** the OpenID Provider's session (`sid` of its ID token) this login came with: back-channel logout names it */
+  idp_sid: string | null;
+}
+
+/** A reader who logs in at the publisher's OpenID Provider, by issuer and subject (docs/oidc-login.md). */
+export interface UserIdentitiesTable {
+  issuer: string;
+  subject: string;
+  user_id: number;
+  created_at: number;
 }
 
 export interface SessionsTable {
@@ -73,6 +84,7 @@ export interface SiteSchema {
   account_tokens: AccountTokensTable;
   mail_outbox: MailOutboxTable;
   user_sessions: UserSessionsTable;
+  user_identities: UserIdentitiesTable;
 }
 
 /**

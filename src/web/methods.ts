@@ -27,6 +27,9 @@ const ROUTES: ReadonlyArray<readonly [RegExp, readonly string[]]> = [
   [/^\/dev\/mail\/?$/i, ['GET']],
   [/^\/(healthz|readyz|metrics)\/?$/i, ['GET']],
   [/^\/hooks\/logout\/?$/i, ['POST']],
+  // The OpenID Provider's login and its back-channel logout (src/oidc/routes.ts); its callback is a GET at OIDC_REDIRECT_URL's path.
+  [/^\/login\/oidc\/?$/i, ['GET']],
+  [/^\/oidc\/backchannel-logout\/?$/i, ['POST']],
   [/^\/public\//i, ['GET']],
   // The operator's platform page and connect (src/web/platform-admin.ts); the callback is a GET.
   [/^\/admin\/platform\/?$/i, ['GET']],

@@ -42,6 +42,8 @@ function statusLine(status: TokenStatus): { state: string; line: string } {
   const parts = [`Connected${status.connectedAs ? ` as ${status.connectedAs}` : ''}`];
   if (status.expiresAt !== undefined) parts.push(`token expires ${when(status.expiresAt)}`);
   parts.push(`last refresh ${status.refreshedAt === undefined ? 'none yet' : when(status.refreshedAt)}`);
+  // The platform kept offline_access (or its like) back: docs/token-dialects.md, "Scope".
+  if (status.grant === 'authorization_code' && status.renewable === false) parts.push('no refresh token, so connect again before the token expires');
   return { state: 'connected', line: `${parts.join('; ')}.` };
 }
 
@@ -96,7 +98,7 @@ export function createPlatformAdminRoutes(deps: PlatformAdminDeps): Router {
       await tokens.connect(code, pending.verifier, req.user!.email);
     } catch (error) {
       if (!(error instanceof PlatformError)) throw error;
-      deps.logger.warn({ code: error.code, upstreamStatus: error.upstreamStatus }, 'platform connect failed');
+      deps.logger.warn({ code: error.code, upstreamStatus: error.upstreamStatus, oauthError: error.oauthError, reason: error.message }, 'platform connect failed');
       return showPage(res, { error: 'The platform refused the connection. Try again.' }, 400);
     }
     deps.logger.info({ operator: req.user!.id }, 'platform connected');

@@ -1,11 +1,13 @@
 import { pkcePair } from '../helpers/connect';
-import { curlBasicAuth, emulatorHttp, formPost, startTestEmulator, TEST_API_KEY, TEST_SITE_ID, type TestEmulator } from '../helpers/emulator';
+import { curlBasicAuth, emulatorHttp, formBasicAuth, formPost, startTestEmulator, TEST_API_KEY, TEST_SITE_ID, type TestEmulator } from '../helpers/emulator';
 
 const USER = { username: 'integration@example.com', password: 'integration-password' };
 let emulator: TestEmulator;
 afterEach(() => emulator.close());
 
 const basic = () => ({ Authorization: curlBasicAuth(TEST_SITE_ID, TEST_API_KEY) });
+/** Seed 001's platform reads Basic the RFC 6749 §2.3.1 way (docs/token-dialects.md, "Basic encoding"). */
+const rfcBasic = () => ({ Authorization: formBasicAuth(TEST_SITE_ID, TEST_API_KEY) });
 const viimaBody = (extra: string) => `client_id=${TEST_SITE_ID}&client_secret=${encodeURIComponent(TEST_API_KEY)}&${extra}`;
 const passwordGrant = `grant_type=password&username=${encodeURIComponent(USER.username)}&password=${USER.password}`;
 
@@ -41,9 +43,9 @@ describe('emulator profiles refuse requests that are not in their dialect', () =
   it('veem: Accept: application/json is required, and the refresh token goes in the query, not the body', async () => {
     emulator = await startTestEmulator({ profile: 'veem' });
     const http = emulatorHttp(emulator);
-    const accept = { ...basic(), Accept: 'application/json' };
+    const accept = { ...rfcBasic(), Accept: 'application/json' };
     const noAccept = await http.post('/oauth/token', 'grant_type=client_credentials&scope=all', {
-      headers: { ...basic(), 'Content-Type': 'application/x-www-form-urlencoded', Accept: 'text/html' },
+      headers: { ...rfcBasic(), 'Content-Type': 'application/x-www-form-urlencoded', Accept: 'text/html' },
     });
     expect(noAccept.status).toBe(406);
     const first = await formPost(http, '/oauth/token', 'grant_type=client_credentials&scope=all', accept);

@@ -26,6 +26,12 @@ export function curlBasicAuth(user: string, password: string): string {
   return `Basic ${Buffer.from(`${user}:${password}`, 'utf8').toString('base64')}`;
 }
 
+/** `Authorization` as RFC 6749 §2.3.1 has it: the id and the password each form-encoded, then Basic. */
+export function formBasicAuth(user: string, password: string): string {
+  const encode = (value: string) => new URLSearchParams([['', value]]).toString().slice(1);
+  return `Basic ${Buffer.from(`${encode(user)}:${encode(password)}`, 'utf8').toString('base64')}`;
+}
+
 /** An axios client for the emulator that hands back every status instead of throwing. */
 export function emulatorHttp(emulator: Pick<RunningEmulator, 'url'>): AxiosInstance {
   return axios.create({ baseURL: emulator.url, timeout: 5000, maxRedirects: 0, validateStatus: () => true });

@@ -237,9 +237,10 @@ describe('the packed package, as a publisher installs it', () => {
     process.stdout.write(`\npacked-package:\n${report.map((line) => `  ${line}\n`).join('')}`);
   });
 
-  it('brings only its own two dependencies: none of the site\'s, no driver, no optional peer', async () => {
+  it('brings only its own four dependencies: none of the site\'s, no driver, no optional peer', async () => {
     const manifest = readJson<{ dependencies: Record<string, string> }>(path.join(appDir, 'node_modules', 'vf-login-bridge', 'package.json'));
-    expect(Object.keys(manifest.dependencies).sort()).toEqual(['axios', 'kysely']);
+    // axios and kysely for the bridge, standardwebhooks for the hook, jose (loaded on first use) for back-channel logout.
+    expect(Object.keys(manifest.dependencies).sort()).toEqual(['axios', 'jose', 'kysely', 'standardwebhooks']);
     if (!appInstall.startsWith('npm install')) return note('installed count and size: not measured (no registry)');
 
     const { names, count } = installedPackages(appDir);

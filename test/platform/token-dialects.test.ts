@@ -5,7 +5,7 @@ import { createTokenSource, type TokenSource } from '../../packages/bridge/src/p
 import { tokenSettingsForEmulator, type EmulatorProfile } from 'vf-platform-emulator';
 import type { TokenSettings } from '../../packages/bridge/src/platform/token-settings';
 import { consentOverHttp, pkcePair } from '../helpers/connect';
-import { curlBasicAuth, startTestEmulator, TEST_API_KEY, TEST_SITE_ID, type TestEmulator } from '../helpers/emulator';
+import { curlBasicAuth, formBasicAuth, startTestEmulator, TEST_API_KEY, TEST_SITE_ID, type TestEmulator } from '../helpers/emulator';
 
 const USER = { username: 'integration@example.com', password: 'p@ss word&=' };
 const HOUR = 3600_000;
@@ -135,7 +135,7 @@ describe('seed 000 (Viima): password grant, client in the form body, path with a
   });
 });
 
-describe('seed 001 (Veem): Basic, Accept: application/json, a year-long token, refresh token in the query', () => {
+describe('seed 001 (Veem): Basic (form-encoded, RFC 6749 §2.3.1), Accept: application/json, a year-long token, refresh token in the query', () => {
   it('sends the curl example for client_credentials with scope=all and reads the extra fields', async () => {
     await start('veem');
     const tokens = source(settingsFor('veem'));
@@ -144,7 +144,7 @@ describe('seed 001 (Veem): Basic, Accept: application/json, a year-long token, r
     expect(wire()).toMatchObject({
       method: 'POST',
       url: '/oauth/token',
-      authorization: curlBasicAuth(TEST_SITE_ID, TEST_API_KEY),
+      authorization: formBasicAuth(TEST_SITE_ID, TEST_API_KEY),
       accept: 'application/json',
       contentType: 'application/x-www-form-urlencoded',
       body: 'grant_type=client_credentials&scope=all',
@@ -165,7 +165,7 @@ describe('seed 001 (Veem): Basic, Accept: application/json, a year-long token, r
     emulator.clock.advance(24 * HOUR - 30_000);
     expect(await tokens.getToken()).not.toBe(first);
     expect(wire().url).toMatch(/^\/oauth\/token\?refresh_token=[A-Za-z0-9_-]+$/);
-    expect(wire()).toMatchObject({ authorization: curlBasicAuth(TEST_SITE_ID, TEST_API_KEY), accept: 'application/json', body: 'grant_type=refresh_token' });
+    expect(wire()).toMatchObject({ authorization: formBasicAuth(TEST_SITE_ID, TEST_API_KEY), accept: 'application/json', body: 'grant_type=refresh_token' });
     expect(emulator.grantCounts()).toMatchObject({ client_credentials: 1, refresh_token: 1 });
   });
 
@@ -182,7 +182,7 @@ describe('seed 001 (Veem): Basic, Accept: application/json, a year-long token, r
     const body = new URLSearchParams(wire().body);
     expect([...body.keys()]).toEqual(['grant_type', 'code', 'redirect_uri', 'code_verifier', 'scope']);
     expect(body.get('redirect_uri')).toBe(redirect);
-    expect(wire()).toMatchObject({ authorization: curlBasicAuth(TEST_SITE_ID, TEST_API_KEY), accept: 'application/json' });
+    expect(wire()).toMatchObject({ authorization: formBasicAuth(TEST_SITE_ID, TEST_API_KEY), accept: 'application/json' });
     expect(tokens.health()).toBe('cached');
   });
 });

@@ -43,10 +43,23 @@ describe('token settings at start-up', () => {
     [{ VF_CLIENT_ID: 'c', VF_CLIENT_SECRET: 's', VF_TOKEN_URL: 'ftp://x' }, 'VF_TOKEN_URL'],
     [{ VF_TOKEN_GRANT: 'authorization_code', VF_CLIENT_ID: 'c', VF_CLIENT_SECRET: 's', VF_REDIRECT_URL: 'https://a/cb', TOKEN_ENCRYPTION_KEY: KEY, ADMIN_EMAILS: 'a@b' }, 'VF_AUTHORIZE_URL'],
     [{ VF_CLIENT_ID: 'c', VF_CLIENT_SECRET: 's', VF_USERNAME: 'u' }, 'VF_USERNAME'],
+    [{ VF_TOKEN_GRANT: 'authorization_code', VF_CLIENT_ID: 'c', VF_CLIENT_SECRET: 's', VF_AUTHORIZE_URL: 'https://a/auth', VF_REDIRECT_URL: 'https://a/cb', TOKEN_ENCRYPTION_KEY: KEY, VF_AUTHORIZE_PROMPT: 'always' }, 'VF_AUTHORIZE_PROMPT'],
+    [{ VF_TOKEN_GRANT: 'authorization_code', VF_CLIENT_ID: 'c', VF_CLIENT_SECRET: 's', VF_AUTHORIZE_URL: 'https://a/auth', VF_REDIRECT_URL: 'https://a/cb', TOKEN_ENCRYPTION_KEY: KEY, VF_AUTHORIZE_PROMPT: 'none consent' }, 'VF_AUTHORIZE_PROMPT'],
+    [{ VF_CLIENT_ID: 'c', VF_CLIENT_SECRET: 's', VF_AUTHORIZE_PROMPT: 'consent' }, 'VF_AUTHORIZE_PROMPT'],
   ])('%j stops start-up with one line naming %s', (env, variable) => {
     const problems = problemsOf(env);
     expect(problems).toHaveLength(1);
     expect(problems[0]).toMatch(new RegExp(`^${variable}: `));
+  });
+});
+
+describe('VF_AUTHORIZE_PROMPT', () => {
+  it('goes with the operator connect: an OpenID Connect server keeps offline_access only with prompt=consent', () => {
+    const env = { VF_TOKEN_GRANT: 'authorization_code', VF_CLIENT_ID: 'c', VF_CLIENT_SECRET: 's', VF_AUTHORIZE_URL: 'https://idp.example/auth', VF_REDIRECT_URL: 'https://news.example/admin/platform/callback', VF_TOKEN_URL: 'https://idp.example/token', VF_SCOPE: 'accounts offline_access', TOKEN_ENCRYPTION_KEY: KEY };
+    expect(problemsOf({ ...env, VF_AUTHORIZE_PROMPT: 'consent' })).toEqual([]);
+    expect(problemsOf({ ...env, VF_AUTHORIZE_PROMPT: 'login consent' })).toEqual([]);
+    const config = loadConfig({ ...env, VF_AUTHORIZE_PROMPT: 'consent' });
+    expect(config.platform.mode === 'remote' && config.platform.token).toMatchObject({ scope: 'accounts offline_access', authorizePrompt: 'consent' });
   });
 });
 
@@ -55,7 +68,7 @@ describe('token answers of every dialect', () => {
 
   it('reads token_type in either case, the refresh token, and extra fields as text', () => {
     const parsed = processTokenResponse(answer({ access_token: 'a', token_type: 'Bearer', expires_in: 1296000, refresh_token: 'r', account_id: 1, user_id: 2, nested: { x: 1 } }));
-    expect(parsed).toEqual({ accessToken: 'a', expiresInMs: 1296000_000, refreshToken: 'r', scope: undefined, extra: { account_id: '1', user_id: '2' } });
+    expect(parsed).toEqual({ accessToken: 'a', expiresInMs: 1296000_000, refreshToken: 'r', scope: undefined, scopeNotGranted: [], extra: { account_id: '1', user_id: '2' } });
     expect(processTokenResponse(answer({ access_token: 'a', token_type: 'bearer', expires_in: 1 })).accessToken).toBe('a');
   });
 
@@ -66,8 +79,24 @@ describe('token answers of every dialect', () => {
     expect(() => processTokenResponse(answer({ access_token: 'a', token_type: 'bearer', refresh_token: 5 }))).toThrow(expect.objectContaining({ code: 'PLATFORM_BAD_RESPONSE' }));
   });
 
-  it('refuses an answer that does not grant the requested scope', () => {
-    expect(() => processTokenResponse(answer({ access_token: 'a', token_type: 'bearer', scope: 'read' }), { requestedScope: 'all' })).toThrow(/scope/);
+  it('accepts an answer that grants less scope than asked (RFC 6749 §3.3), naming what is missing', () => {
+    const narrower = processTokenResponse(answer({ access_token: 'a', token_type: 'bearer', scope: 'read' }), { requestedScope: 'read all' });
+    expect(narrower).toMatchObject({ accessToken: 'a', scope: 'read', scopeNotGranted: ['all'] });
+    // No scope in the answer: what was asked was granted (§5.1).
+    expect(processTokenResponse(answer({ access_token: 'a', token_type: 'bearer' }), { requestedScope: 'read all' }).scopeNotGranted).toEqual([]);
+  });
+
+  it('counts offline_access as granted exactly when a refresh token came back (OpenID Connect Core §11)', () => {
+    const asked = { requestedScope: 'accounts offline_access' };
+    expect(processTokenResponse(answer({ access_token: 'a', token_type: 'bearer', scope: 'accounts', refresh_token: 'r' }), asked).scopeNotGranted).toEqual([]);
+    expect(processTokenResponse(answer({ access_token: 'a', token_type: 'bearer', scope: 'accounts' }), asked).scopeNotGranted).toEqual(['offline_access']);
+    expect(processTokenResponse(answer({ access_token: 'a', token_type: 'bearer' }), asked).scopeNotGranted).toEqual(['offline_access']);
+  });
+
+  it('still refuses an answer without a usable access token or token type, whatever its scope', () => {
+    const asked = { requestedScope: 'accounts' };
+    expect(() => processTokenResponse(answer({ token_type: 'bearer', scope: 'accounts' }), asked)).toThrow(expect.objectContaining({ code: 'PLATFORM_BAD_RESPONSE' }));
+    expect(() => processTokenResponse(answer({ access_token: 'a', scope: 'accounts' }), asked)).toThrow(expect.objectContaining({ code: 'PLATFORM_BAD_RESPONSE' }));
   });
 });
 

@@ -87,7 +87,8 @@ describe('production never runs the emulator by accident (ASVS 14.1)', () => {
       timeout: 20_000,
     });
     expect(run.status).toBe(78);
-    expect(run.stderr.trim().split('\n')).toEqual([expect.stringMatching(/^Configuration error: VF_SITE_ID\/VF_API_KEY: required when NODE_ENV=production/)]);
+    // Production without a terminal logs JSON (README.md#configuration, LOG_FORMAT): the line is a record's msg.
+    expect(run.stderr.trim().split('\n').map((line) => JSON.parse(line).msg)).toEqual([expect.stringMatching(/^Configuration error: VF_SITE_ID\/VF_API_KEY: required when NODE_ENV=production/)]);
   });
 
   it('ASVS 14.1: the bundled emulator (and so its admin API) listens on 127.0.0.1 whatever HOST says', async () => {

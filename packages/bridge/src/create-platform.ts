@@ -16,7 +16,9 @@ import {
   type TokenClient,
   type TokenSettings,
 } from './platform';
+import { createCredentialsCheck, type CredentialsCheck } from './platform/credentials-check';
 import { checkSealingKeys } from './platform/token-crypto';
+import { basicEncodingWarning, viafouraTokenSettings, type BasicEncoding } from './platform/token-settings';
 import type { BridgeSchema } from './store/schema';
 
 /** Tuning of the whole platform side; every field has a default. */
@@ -48,12 +50,20 @@ export interface CreatePlatformOptions {
   tokenEncryptionKeys?: readonly Buffer[] | undefined;
   /** The older name of `tokenEncryptionKeys` with one key; give one or the other. */
   tokenEncryptionKey?: Buffer | undefined;
+  /**
+   * HTTP Basic encoding of the client id and secret where `token` leaves it unset: `form`
+   * (RFC 6749 §2.3.1) or `raw` (`curl --user`). Unset in both: `raw` for seed 003's dialect,
+   * `form` for the others, with one warning when the two would differ (docs/token-dialects.md).
+   */
+  basicEncoding?: BasicEncoding | undefined;
 }
 
 export interface Platform {
   bridge: Bridge;
   tokens: TokenClient;
   accounts: AccountsClient;
+  /** One token request to see whether the platform takes the credentials; background jobs run it. */
+  credentials: CredentialsCheck;
   breakerState(): CircuitState;
   /** Stops the breaker's timers and closes idle sockets. */
   close(): Promise<void>;
@@ -75,21 +85,23 @@ export function createPlatform(config: CreatePlatformOptions): Platform {
     else logger.info({ circuit: state }, `platform circuit ${state}`);
   });
 
-  const tokens = config.token
+  const given = config.token ? { ...config.token, basicEncoding: config.token.basicEncoding ?? config.basicEncoding } : undefined;
+  const tokens = given
     ? createTokenSource({
-        settings: config.token,
+        settings: given,
         clock,
         timeoutMs,
         refreshMarginMs: options.refreshMarginMs,
         metrics,
         breaker,
+        logger,
         store: sealingKeys
           ? createDatabaseTokenStore({
               db: config.db,
               clock,
               keys: sealingKeys,
               logger,
-              identity: [config.token.tokenUrl, config.token.clientId, config.token.grant].join(' '),
+              identity: [given.tokenUrl, given.clientId, given.grant].join(' '),
             })
           : undefined,
       })
@@ -102,7 +114,14 @@ export function createPlatform(config: CreatePlatformOptions): Platform {
         refreshMarginMs: options.refreshMarginMs,
         metrics,
         breaker,
+        logger,
+        basicEncoding: config.basicEncoding,
       });
+  // The settings in force, once the token source has checked them.
+  const settings = given ?? { ...viafouraTokenSettings(baseUrl, config.siteId, config.apiKey), basicEncoding: config.basicEncoding };
+  const encodingWarning = basicEncodingWarning(settings);
+  if (encodingWarning) logger.warn({ code: 'BASIC_ENCODING_AMBIGUOUS' }, encodingWarning);
+  const credentials = createCredentialsCheck({ tokens, settings, clock, logger, retryBaseMs: options.retryBaseMs, retryMaxMs: options.retryMaxMs });
   const accounts = createAccountsClient({ baseUrl, tokens, timeoutMs, metrics, breaker });
   const { refreshMarginMs: _margin, breaker: _breaker, ...bridgeOptions } = options;
   const bridge = createBridge({ db: config.db, accounts, clock, logger, metrics, circuit: breaker.state, options: bridgeOptions });
@@ -111,6 +130,7 @@ export function createPlatform(config: CreatePlatformOptions): Platform {
     bridge,
     tokens,
     accounts,
+    credentials,
     breakerState: breaker.state,
     async close() {
       breaker.shutdown();

@@ -15,8 +15,12 @@ export const BRIDGE_ERROR_STATUS = {
   HOOK_SIGNATURE_INVALID: 401,
   HOOK_SIGNATURE_STALE: 401,
   HOOK_REPLAYED: 401,
+  /** a Standard Webhook whose webhook-id another delivery is handling right now: sent again later, it is answered as a duplicate */
+  HOOK_IN_PROGRESS: 409,
   /** a parser before the hook router consumed the body it must verify: the app needs a fix */
   HOOK_BODY_CONSUMED: 500,
+  // OpenID Connect back-channel logout (docs/oidc-login.md#back-channel-logout)
+  LOGOUT_TOKEN_INVALID: 400,
   // platform (the upstream commenting service); 502/503/504 are only ever seen in logs and readiness
   PLATFORM_TIMEOUT: 504,
   PLATFORM_UNAVAILABLE: 503,

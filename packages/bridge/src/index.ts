@@ -24,11 +24,25 @@ export {
   type CircuitState,
   type MetricsRegistry,
 } from './platform';
-export { tokenSettingsProblems, viafouraTokenSettings, keepsRefreshTokens, CLIENT_AUTHS, REFRESH_TOKEN_PLACES, TOKEN_GRANTS } from './platform/token-settings';
-export type { ClientAuth, RefreshTokenIn, TokenGrant, TokenSettings } from './platform/token-settings';
+export {
+  tokenSettingsProblems,
+  viafouraTokenSettings,
+  keepsRefreshTokens,
+  basicEncodingOf,
+  basicEncodingWarning,
+  AUTHORIZE_PROMPTS,
+  BASIC_ENCODINGS,
+  CLIENT_AUTHS,
+  REFRESH_TOKEN_PLACES,
+  TOKEN_GRANTS,
+} from './platform/token-settings';
+export type { BasicEncoding, ClientAuth, RefreshTokenIn, TokenGrant, TokenSettings } from './platform/token-settings';
+export { createCredentialsCheck, type CredentialsCheck, type CredentialsCheckOptions, type CredentialsCheckResult } from './platform/credentials-check';
 export { parseEncryptionKey, SealedTokenError, type SealedTokenCode } from './platform/token-crypto';
 export { createBackgroundJobs, DEFAULT_SCHEDULE, type BackgroundJobs, type JobName, type JobSchedule } from './jobs';
 export { createHookRoutes, signHook, verifyHookSignature, SIGNATURE_TOLERANCE_SECONDS, type HookDeps } from './hooks';
+export { createReplayGuard, standardWebhookHeaders, webhookSecretProblem, WEBHOOK_ID_MAX_LENGTH, WEBHOOK_ID_RETENTION_MS, type ReplayGuard } from './hooks';
+export { createBackchannelLogoutRoutes, type BackchannelLogoutDeps, type BackchannelLogoutOptions } from './oidc';
 export { openBridgeDatabase, type BridgeDatabase, type OpenBridgeDatabaseOptions } from './store/bridge-database';
 export { connectDatabase, toConnection, POSTGRES_LIMITS, type Connection, type ConnectOptions, type DatabaseSource, type Dialect } from './store/database';
 export type { PgPoolHandle, RawClient, SqliteHandle } from './store/handles';

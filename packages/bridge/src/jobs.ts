@@ -7,7 +7,7 @@ import type { Bridge } from './core';
 import { claimJobLease } from './store/job-lease';
 import type { BridgeSchema } from './store/schema';
 
-export type JobName = 'deliver' | 'prune' | 'reconcile';
+export type JobName = 'deliver' | 'prune' | 'reconcile' | 'credentials';
 
 export interface JobSchedule {
   /** Queued platform logouts are retried this often. Each row is claimed, so every instance may run it. */
@@ -41,7 +41,16 @@ export interface BackgroundJobDeps {
   /** the app's own queued work, run with each delivery pass; it claims its own rows, as the logouts do (the site: mail) */
   onDeliver?: (() => Promise<unknown>) | undefined;
   schedule?: Partial<JobSchedule> | undefined;
+  /**
+   * The platform credentials check (`platform.credentials`): run once when the jobs start and
+   * then on a short timer; it asks the platform only when its own backoff says so, and never
+   * again once it had a token. Each instance checks its own settings, so no lease.
+   */
+  credentialsCheck?: { run(): Promise<unknown> } | undefined;
 }
+
+/** How often the credentials check is offered a turn; its backoff (on the clock) decides whether it asks. */
+const CREDENTIALS_TICK_MS = 1_000;
 
 /**
  * One line per failed run, never swallowed: a known failure (the platform, the database, the
@@ -68,6 +77,10 @@ export function createBackgroundJobs(deps: BackgroundJobDeps): BackgroundJobs {
   const periodOf = (name: JobName) => (name === 'prune' ? schedule.pruneEveryMs : schedule.reconcileEveryMs);
 
   async function work(name: JobName): Promise<boolean> {
+    if (name === 'credentials') {
+      await deps.credentialsCheck?.run();
+      return deps.credentialsCheck !== undefined;
+    }
     if (name === 'deliver') {
       // Neither waits on the other: a platform that is down holds up no mail.
       const results = await Promise.allSettled([bridge.deliverPendingLogouts(), deps.onDeliver?.()]);
@@ -109,6 +122,11 @@ export function createBackgroundJobs(deps: BackgroundJobDeps): BackgroundJobs {
       every('deliver', schedule.deliverEveryMs);
       every('prune', schedule.pruneEveryMs);
       every('reconcile', schedule.reconcileEveryMs);
+      if (deps.credentialsCheck) {
+        // At once, beside whatever the caller does next (listening): the check never delays it.
+        void run('credentials');
+        every('credentials', CREDENTIALS_TICK_MS);
+      }
     },
     async stop() {
       for (const timer of timers.splice(0)) clearInterval(timer);

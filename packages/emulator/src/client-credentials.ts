@@ -7,13 +7,23 @@ function sameBytes(a: Buffer, b: Buffer): boolean {
   return timingSafeEqual(createHash('sha256').update(a).digest(), createHash('sha256').update(b).digest());
 }
 
+/** application/x-www-form-urlencoded decoding of one value ('+' is a space); null when malformed. */
+function formDecode(bytes: Buffer): Buffer | null {
+  try {
+    return Buffer.from(decodeURIComponent(bytes.toString('utf8').replace(/\+/g, ' ')), 'utf8');
+  } catch {
+    return null;
+  }
+}
+
 /**
- * Checks the token-endpoint credentials the way `curl --user SITE_ID:API_KEY` sends them:
- * base64 of the raw bytes, split at the first ':'. Deliberately no URL-decoding (which
- * RFC 6749 §2.3.1 would ask for): the platform compares what curl sends, so a client that
- * form-encodes '+', '/' or '=' in the key is refused, as it would be by the real platform.
+ * Checks the token-endpoint credentials of a Basic dialect: base64, split at the first ':'.
+ * `raw` (seed 003) compares the bytes as `curl --user SITE_ID:API_KEY` sends them, with no
+ * URL-decoding: the platform compares what curl sends, so a client that form-encodes '+', '/'
+ * or '=' in the key is refused, as the real platform would refuse it. `form` (RFC 6749 §2.3.1)
+ * form-decodes each half first, so a client sending raw '%' or '+' is refused instead.
  */
-export function createClientCredentialsCheck(siteId: string, apiKey: string): (basicParam: string | null) => boolean {
+export function createClientCredentialsCheck(siteId: string, apiKey: string, encoding: 'raw' | 'form' = 'raw'): (basicParam: string | null) => boolean {
   const expectedUser = Buffer.from(siteId, 'utf8');
   const expectedPassword = Buffer.from(apiKey, 'utf8');
   return (basicParam) => {
@@ -21,9 +31,11 @@ export function createClientCredentialsCheck(siteId: string, apiKey: string): (b
     const decoded = Buffer.from(basicParam, 'base64');
     const colon = decoded.indexOf(0x3a);
     if (colon < 0) return false;
-    const userMatches = sameBytes(decoded.subarray(0, colon), expectedUser);
-    const passwordMatches = sameBytes(decoded.subarray(colon + 1), expectedPassword);
+    const user = encoding === 'form' ? formDecode(decoded.subarray(0, colon)) : decoded.subarray(0, colon);
+    const password = encoding === 'form' ? formDecode(decoded.subarray(colon + 1)) : decoded.subarray(colon + 1);
+    const userMatches = sameBytes(user ?? Buffer.alloc(0), expectedUser);
+    const passwordMatches = sameBytes(password ?? Buffer.alloc(0), expectedPassword);
     // Both compares always run, so timing does not tell which half was wrong.
-    return userMatches && passwordMatches;
+    return user !== null && password !== null && userMatches && passwordMatches;
   };
 }

@@ -40,7 +40,7 @@ export interface DialectTokenDeps {
   dialect: TokenDialect;
   state: EmulatorState;
   grants: GrantState;
-  /** Checks Basic credentials exactly as `curl --user` sends them. */
+  /** Checks Basic credentials as the profile decodes them (src/client-credentials.ts). */
   basicMatches: (basicParam: string | null) => boolean;
   clientId: string;
   clientSecret: string;

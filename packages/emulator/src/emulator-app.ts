@@ -40,8 +40,10 @@ function positive(name: string, value: number | undefined, fallback: number): nu
 
 function checkOptions(options: EmulatorOptions): void {
   if (typeof options?.siteId !== 'string' || options.siteId === '') throw new TypeError('emulator requires a siteId');
-  // Basic credentials split at the first ':', so a site id holding one could never log in.
-  if (options.siteId.includes(':')) throw new TypeError('emulator siteId must not contain ":"');
+  // Raw Basic credentials split at the first ':', so a site id holding one could never log in (form encoding escapes it).
+  const encoding = options.basicEncoding ?? (options.profile ? TOKEN_DIALECTS[options.profile]?.basicEncoding : 'raw');
+  if (options.siteId.includes(':') && encoding !== 'form') throw new TypeError('emulator siteId must not contain ":"');
+  if (options.basicEncoding !== undefined && options.basicEncoding !== 'raw' && options.basicEncoding !== 'form') throw new TypeError('emulator basicEncoding must be raw or form');
   if (typeof options.apiKey !== 'string' || options.apiKey === '') throw new TypeError('emulator requires an apiKey');
   if (options.profile !== undefined && !isEmulatorProfile(options.profile)) throw new TypeError(`unknown emulator profile: ${String(options.profile)}`);
 }
@@ -145,7 +147,7 @@ export function createEmulatorApp(options: EmulatorOptions): EmulatorApp {
     next();
   });
 
-  const clientCredentialsMatch = createClientCredentialsCheck(options.siteId, options.apiKey);
+  const clientCredentialsMatch = createClientCredentialsCheck(options.siteId, options.apiKey, options.basicEncoding ?? dialect.basicEncoding);
   const tokenPath = profile === 'viafoura' ? '/oauth2/token' : dialect.tokenPath;
   const tokenPaths = tokenPath === null ? [] : [tokenPath];
   if (tokenPath !== null && profile !== 'viafoura') {

@@ -1,4 +1,5 @@
 #!/usr/bin/env node
+import { createConsoleLogger } from 'vf-login-bridge';
 import { startEmulator } from './emulator-server';
 import { EMULATOR_PROFILES, isEmulatorProfile } from './profiles';
 import { DEMO_API_KEY, DEMO_EMULATOR_PORT, DEMO_SITE_ID, tryItLines } from './demo-credentials';
@@ -27,6 +28,31 @@ export function emulatorOptionsFromEnv(env: NodeJS.ProcessEnv): EmulatorOptions 
   };
 }
 
+/** What the program prints: its banner on stdout, a failure on stderr. */
+export interface EmulatorLines {
+  info(message: string): void;
+  /** a line that belongs to the one before: indented in plain text, a record of its own in JSON */
+  item(message: string): void;
+  error(message: string): void;
+}
+
+/**
+ * `LOG_FORMAT=json` (the site's setting, README.md#configuration): each line is one JSON record
+ * with the same words as its `msg`, for a log collector; otherwise plain lines for a person.
+ */
+export function emulatorLinesFor(env: NodeJS.ProcessEnv): EmulatorLines {
+  if (env['LOG_FORMAT'] !== 'json') {
+    return {
+      info: (message) => void process.stdout.write(`${message}\n`),
+      item: (message) => void process.stdout.write(`  ${message}\n`),
+      error: (message) => void process.stderr.write(`${message}\n`),
+    };
+  }
+  const out = createConsoleLogger('info', (line) => void process.stdout.write(line));
+  const err = createConsoleLogger('info', (line) => void process.stderr.write(line));
+  return { info: (message) => out.info({}, message), item: (message) => out.info({}, message), error: (message) => err.error({}, message) };
+}
+
 /** One line naming EMULATOR_PORT (or EMULATOR_HOST) and what to do. */
 function listenFailure(address: string, error: unknown): string {
   const code = (error as { code?: unknown }).code;
@@ -36,12 +62,12 @@ function listenFailure(address: string, error: unknown): string {
   return `EMULATOR_PORT: cannot listen on ${address} (${(error as Error).message.split('\n')[0]})`;
 }
 
-async function main(): Promise<void> {
+async function main(lines: EmulatorLines): Promise<void> {
   let options: EmulatorOptions;
   try {
     options = emulatorOptionsFromEnv(process.env);
   } catch (error) {
-    process.stderr.write(`${(error as Error).message}\n`);
+    lines.error((error as Error).message);
     process.exit(1);
   }
   const address = `${options.host}:${options.port}`;
@@ -50,10 +76,11 @@ async function main(): Promise<void> {
   });
   const demo = options.siteId === DEMO_SITE_ID && options.apiKey === DEMO_API_KEY;
   // The demo credentials are shown, with the calls to try; a key of one's own never is.
-  process.stdout.write(
-    `Platform emulator (${emulator.profile} dialect) for site "${options.siteId}" listening on ${emulator.url}` +
-      (demo ? ` (demo credentials: site ${DEMO_SITE_ID}, API key ${DEMO_API_KEY})\nTry it:\n${tryItLines(emulator.url, DEMO_SITE_ID, DEMO_API_KEY).map((line) => `  ${line}\n`).join('')}` : '\n'),
-  );
+  lines.info(`Platform emulator (${emulator.profile} dialect) for site "${options.siteId}" listening on ${emulator.url}` + (demo ? ` (demo credentials: site ${DEMO_SITE_ID}, API key ${DEMO_API_KEY})` : ''));
+  if (demo) {
+    lines.info('Try it:');
+    for (const line of tryItLines(emulator.url, DEMO_SITE_ID, DEMO_API_KEY)) lines.item(line);
+  }
 
   let stopping = false;
   const stop = () => {
@@ -62,7 +89,7 @@ async function main(): Promise<void> {
     emulator.close().then(
       () => process.exit(0),
       (error: unknown) => {
-        process.stderr.write(`emulator did not close cleanly: ${(error as Error).message}\n`);
+        lines.error(`emulator did not close cleanly: ${(error as Error).message}`);
         process.exit(1);
       },
     );
@@ -72,8 +99,9 @@ async function main(): Promise<void> {
 }
 
 if (require.main === module) {
-  main().catch((error: unknown) => {
-    process.stderr.write(`Emulator start-up failed: ${(error as Error).message.split('\n')[0]}\n`);
+  const lines = emulatorLinesFor(process.env);
+  main(lines).catch((error: unknown) => {
+    lines.error(`Emulator start-up failed: ${(error as Error).message.split('\n')[0]}`);
     process.exit(1);
   });
 }

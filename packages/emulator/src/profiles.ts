@@ -14,6 +14,13 @@ export interface TokenDialect {
   /** The token endpoint's path, exactly: seed 000's ends in '/'. null: no token endpoint (pat). */
   tokenPath: string | null;
   clientAuth: 'basic' | 'body' | 'json';
+  /**
+   * How Basic credentials are decoded: `raw` compares the bytes `curl --user` sends (seed 003);
+   * `form` form-decodes the id and the secret first, as RFC 6749 §2.3.1 has clients encode them
+   * (seed 001 says only "base64 encode the client_id:client_secret tuple"; an OAuth 2.0 server
+   * reads it the RFC's way). Meaningless where clientAuth is not basic.
+   */
+  basicEncoding: 'raw' | 'form';
   grants: readonly EmulatedGrant[];
   /** The one scope client_credentials must ask for. */
   scope: string | null;
@@ -37,6 +44,7 @@ export const TOKEN_DIALECTS: Record<EmulatorProfile, TokenDialect> = {
   viafoura: {
     tokenPath: '/oauth2/token',
     clientAuth: 'basic',
+    basicEncoding: 'raw',
     grants: ['client_credentials'],
     scope: 'accounts',
     requireAcceptJson: false,
@@ -52,6 +60,7 @@ export const TOKEN_DIALECTS: Record<EmulatorProfile, TokenDialect> = {
   viima: {
     tokenPath: '/oauth2/token/',
     clientAuth: 'body',
+    basicEncoding: 'form',
     grants: ['password', 'refresh_token'],
     scope: null,
     requireAcceptJson: false,
@@ -67,6 +76,7 @@ export const TOKEN_DIALECTS: Record<EmulatorProfile, TokenDialect> = {
   veem: {
     tokenPath: '/oauth/token',
     clientAuth: 'basic',
+    basicEncoding: 'form',
     grants: ['client_credentials', 'authorization_code', 'refresh_token'],
     scope: 'all',
     requireAcceptJson: true,
@@ -82,6 +92,7 @@ export const TOKEN_DIALECTS: Record<EmulatorProfile, TokenDialect> = {
   viewneo: {
     tokenPath: '/oauth/token',
     clientAuth: 'json',
+    basicEncoding: 'form',
     grants: ['authorization_code', 'refresh_token'],
     scope: null,
     requireAcceptJson: false,
@@ -97,6 +108,7 @@ export const TOKEN_DIALECTS: Record<EmulatorProfile, TokenDialect> = {
   pat: {
     tokenPath: null,
     clientAuth: 'basic',
+    basicEncoding: 'raw',
     grants: [],
     scope: null,
     requireAcceptJson: false,

@@ -23,6 +23,8 @@ export interface EmulatorOptions {
   integrationUser?: { username: string; password: string };
   /** The personal access token the pat profile accepts. Default: the apiKey. */
   personalAccessToken?: string;
+  /** How Basic client credentials are decoded (src/client-credentials.ts). Default: the profile's (viafoura raw, veem form). */
+  basicEncoding?: 'raw' | 'form';
 }
 
 /** The three calls of the platform API (docs/platform-protocol.md). */

@@ -2,13 +2,37 @@ import express, { type ErrorRequestHandler, type Router } from 'express';
 import type { Kysely } from 'kysely';
 import type { Clock } from '../clock';
 import { isAppError } from '../errors';
-import { createHookRoutes } from '../hooks';
+import { createHookRoutes, webhookSecretProblem } from '../hooks';
 import type { Logger } from '../logger';
 import type { BridgeSchema } from '../store/schema';
 
 export interface HookRouterOptions {
-  /** Required, 32+ characters: the secret `POST /logout` hooks are signed with (README.md#the-logout-hook). */
-  secret: string;
+  /** 32+ characters: the secret of hooks signed with `X-Hook-Signature` (README.md#the-logout-hook). Unset: that header is refused. */
+  secret?: string | undefined;
+  /**
+   * Standard Webhooks secrets (`whsec_` and base64 of 24 to 64 bytes), one or a list: every one is
+   * accepted, so a sender can move to a new secret before the old one is removed (docs/webhooks.md).
+   * Unset: the `webhook-*` headers are refused. At least one of `secret` and `webhookSecrets` is required.
+   */
+  webhookSecrets?: string | readonly string[] | undefined;
+}
+
+/** The options checked: a wrong one is a TypeError naming it, at construction. */
+function checkHookOptions(options: HookRouterOptions): { secret: string | undefined; webhookSecrets: readonly string[] } {
+  if (typeof options !== 'object' || options === null) throw new TypeError('hookRouter requires options ({ secret } or { webhookSecrets })');
+  if ('sessionStore' in options) {
+    throw new TypeError('hookRouter takes no sessionStore: sessions are destroyed through the one given to createViafouraBridge');
+  }
+  const { secret, webhookSecrets } = options;
+  if (secret !== undefined && (typeof secret !== 'string' || secret.length < 32)) throw new TypeError('hookRouter: secret must be at least 32 characters');
+  const list = webhookSecrets === undefined ? [] : typeof webhookSecrets === 'string' ? [webhookSecrets] : webhookSecrets;
+  if (!Array.isArray(list)) throw new TypeError('hookRouter: webhookSecrets must be a whsec_ secret or a list of them');
+  list.forEach((entry: unknown, index) => {
+    const problem = webhookSecretProblem(entry);
+    if (problem) throw new TypeError(`hookRouter: webhookSecrets[${index}] ${problem}`);
+  });
+  if (secret === undefined && list.length === 0) throw new TypeError('hookRouter: secret (32+ characters) or webhookSecrets (whsec_...) is required');
+  return { secret, webhookSecrets: list };
 }
 
 export interface HookRouterDeps {
@@ -31,12 +55,9 @@ const hookErrors: ErrorRequestHandler = (error, _req, res, next) => {
   res.status(status).json({ error: { code, message: status === 500 ? 'Something went wrong.' : 'The request was refused.' } });
 };
 
-/** `POST /logout`: the signed hook that logs one user out of the site and the platform. */
+/** `POST /logout`: the signed hook (X-Hook-Signature or Standard Webhooks) that logs one user out of the site and the platform. */
 export function createHookRouter(options: HookRouterOptions, deps: HookRouterDeps): Router {
-  if (typeof options?.secret !== 'string' || options.secret.length < 32) throw new TypeError('hookRouter: secret must be at least 32 characters');
-  if ('sessionStore' in options) {
-    throw new TypeError('hookRouter takes no sessionStore: sessions are destroyed through the one given to createViafouraBridge');
-  }
-  const routes = createHookRoutes({ secret: options.secret, clock: deps.clock, db: deps.db, logger: deps.logger, logOutUser: deps.logOutUser });
+  const { secret, webhookSecrets } = checkHookOptions(options);
+  const routes = createHookRoutes({ secret, webhookSecrets, clock: deps.clock, db: deps.db, logger: deps.logger, logOutUser: deps.logOutUser });
   return express.Router().use(routes, hookErrors);
 }

@@ -28,6 +28,7 @@ export {
 export { createTokenSource, type TokenGrantStrategy, type TokenHealth, type TokenSource, type TokenSourceOptions, type TokenStatus } from './token';
 export { processTokenResponse, type TokenAnswer } from './token-reply';
 export { createDatabaseTokenStore, createMemoryTokenStore, type TokenRecord, type TokenStore } from './token-store';
-export { tokenSettingsProblems, viafouraTokenSettings, type ClientAuth, type TokenGrant, type TokenSettings } from './token-settings';
+export { tokenSettingsProblems, viafouraTokenSettings, type BasicEncoding, type ClientAuth, type TokenGrant, type TokenSettings } from './token-settings';
+export { createCredentialsCheck, type CredentialsCheck, type CredentialsCheckResult } from './credentials-check';
 export { parseEncryptionKey, SealedTokenError, type SealedTokenCode } from './token-crypto';
 

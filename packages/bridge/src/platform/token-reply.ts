@@ -8,12 +8,17 @@ export interface TokenAnswer {
   expiresInMs: number | null;
   refreshToken: string | undefined;
   scope: string | undefined;
+  /**
+   * Scopes asked for (`requestedScope`) that the answer does not grant: RFC 6749 §3.3 lets a
+   * server grant less, so this is reported, not refused. Empty when nothing was asked.
+   */
+  scopeNotGranted: string[];
   /** Fields beyond RFC 6749 §5.1 that some dialects add (seed 001: `account_id`, `user_id`), kept as text. */
   extra: Record<string, string>;
 }
 
 export interface TokenAnswerRules {
-  /** Every scope requested must be granted when the answer names its scopes (§5.1 lets it leave them out). */
+  /** The scope the request asked for: what the answer does not grant goes to `scopeNotGranted`. */
   requestedScope?: string | undefined;
   /** Seed 003's answers always carry expires_in; a dialect may leave it out. */
   requireExpiresIn?: boolean | undefined;
@@ -35,6 +40,19 @@ const OAUTH_ERROR_CODES = new Map<string, BridgeErrorCode>([
 
 function bad(message: string, upstreamStatus: number): never {
   throw new PlatformError('PLATFORM_BAD_RESPONSE', `Invalid token answer: ${message}`, { upstreamStatus });
+}
+
+/**
+ * What was asked and not granted. An answer without `scope` grants what was asked (RFC 6749
+ * §5.1). `offline_access` asks for a refresh token and never shows in an access token's scope
+ * (OpenID Connect Core §11): it counts as granted exactly when a refresh token came back.
+ */
+function notGranted(requested: string | undefined, scope: string | undefined, refreshTokenGiven: boolean): string[] {
+  if (requested === undefined) return [];
+  const granted = new Set(scope === undefined ? requested.split(' ') : scope.split(' '));
+  if (refreshTokenGiven) granted.add('offline_access');
+  else granted.delete('offline_access');
+  return [...new Set(requested.split(' '))].filter((part) => part !== '' && !granted.has(part));
 }
 
 /**
@@ -60,18 +78,14 @@ export function processTokenResponse(reply: PlatformReply, rules: TokenAnswerRul
       return bad('refresh_token must be a non-empty string', reply.status);
     }
     if (scope !== undefined && typeof scope !== 'string') return bad('scope must be a string', reply.status);
-    if (scope !== undefined && rules.requestedScope !== undefined) {
-      const granted = new Set(scope.split(' '));
-      const missing = rules.requestedScope.split(' ').filter((part) => part !== '' && !granted.has(part));
-      if (missing.length > 0) return bad(`scope does not include "${missing.join(' ')}"`, reply.status);
-    }
+    const scopeNotGranted = notGranted(rules.requestedScope, scope, refreshToken !== undefined);
     const extra: Record<string, string> = {};
     for (const [name, value] of Object.entries(body)) {
       if (STANDARD_FIELDS.has(name) || Object.keys(extra).length >= MAX_EXTRA_FIELDS) continue;
       const text = typeof value === 'number' && Number.isFinite(value) ? String(value) : value;
       if (typeof text === 'string' && EXTRA_SHAPE.test(text) && /^[a-z_]{1,40}$/.test(name)) extra[name] = text;
     }
-    return { accessToken, expiresInMs, refreshToken, scope, extra };
+    return { accessToken, expiresInMs, refreshToken, scope, scopeNotGranted, extra };
   }
   if (reply.status >= 200 && reply.status < 300) return bad('the token endpoint answered without a token', reply.status);
   const oauthError = typeof body?.error === 'string' ? body.error : undefined;

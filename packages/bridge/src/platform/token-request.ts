@@ -1,12 +1,14 @@
 import type { PlatformRequest } from './platform-http';
-import type { TokenSettings } from './token-settings';
+import { basicEncodingOf, formEncode, type BasicEncoding, type TokenSettings } from './token-settings';
 
 /**
- * RFC 6749 §2.3.1 would form-encode the client id and secret before Basic authentication; the
- * platforms compare what `curl --user ID:SECRET` sends, the raw UTF-8 bytes (docs/token-dialects.md).
+ * HTTP Basic client authentication. `form` is RFC 6749 §2.3.1: the id and the secret each
+ * form-encoded, then joined by ':' and base64'd. `raw` joins the UTF-8 bytes as they are, as
+ * `curl --user ID:SECRET` does, which seed 003's platform compares (docs/token-dialects.md).
  */
-export function basicCredentials(clientId: string, clientSecret: string): string {
-  return `Basic ${Buffer.from(`${clientId}:${clientSecret}`, 'utf8').toString('base64')}`;
+export function basicCredentials(clientId: string, clientSecret: string, encoding: BasicEncoding = 'raw'): string {
+  const pair = encoding === 'form' ? `${formEncode(clientId)}:${formEncode(clientSecret)}` : `${clientId}:${clientSecret}`;
+  return `Basic ${Buffer.from(pair, 'utf8').toString('base64')}`;
 }
 
 /**
@@ -28,7 +30,7 @@ export function tokenRequest(settings: TokenSettings, params: ReadonlyArray<read
         url,
         body: new URLSearchParams(params.map(([k, v]): [string, string] => [k, v])).toString(),
         contentType: 'application/x-www-form-urlencoded',
-        authorization: basicCredentials(clientId, clientSecret),
+        authorization: basicCredentials(clientId, clientSecret, basicEncodingOf(settings)),
       };
     case 'body':
       // Seed 000: `-d "client_id=...&client_secret=...&grant_type=..."`, no Authorization header.
@@ -84,6 +86,7 @@ export function authorizationUrl(settings: TokenSettings, state: string, codeCha
   url.searchParams.set('redirect_uri', settings.redirectUrl ?? '');
   url.searchParams.set('response_type', 'code');
   if (settings.scope !== undefined) url.searchParams.set('scope', settings.scope);
+  if (settings.authorizePrompt !== undefined && settings.authorizePrompt !== '') url.searchParams.set('prompt', settings.authorizePrompt);
   url.searchParams.set('state', state);
   url.searchParams.set('code_challenge', codeChallenge);
   url.searchParams.set('code_challenge_method', 'S256');

@@ -20,7 +20,7 @@ export function authorizationCodeGrant(context: GrantContext): TokenGrantStrateg
     authorizationUrl: (state, codeChallenge) => authorizationUrl(settings, state, codeChallenge),
     async connect(code, codeVerifier, operator) {
       const requestedAt = clock.now();
-      const answer = await context.exchange.send(codeExchangeRequest(settings, code, codeVerifier));
+      const answer = await context.exchange.send(codeExchangeRequest(settings, code, codeVerifier), settings.scope);
       return recordOf(answer, requestedAt, null, operator ? `connected by ${operator}` : undefined);
     },
     describes: (record) => statusOfRecord('authorization_code', traits.startsAnew, record),

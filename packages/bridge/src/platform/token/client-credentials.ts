@@ -13,7 +13,7 @@ import { recordOf } from './token-record';
 export function clientCredentialsGrant(context: GrantContext): TokenGrantStrategy {
   async function obtain(): Promise<TokenRecord> {
     const requestedAt = context.clock.now();
-    return recordOf(await context.exchange.send(newGrantRequest(context.settings)), requestedAt, null);
+    return recordOf(await context.exchange.send(newGrantRequest(context.settings), context.settings.scope), requestedAt, null);
   }
   const traits: GrantTraits = { startsAnew: true, shared: true };
   return {

@@ -14,7 +14,7 @@ export function passwordGrant(context: GrantContext): TokenGrantStrategy {
   const user = context.settings.username;
   async function obtain(): Promise<TokenRecord> {
     const requestedAt = context.clock.now();
-    return recordOf(await context.exchange.send(newGrantRequest(context.settings)), requestedAt, null, user);
+    return recordOf(await context.exchange.send(newGrantRequest(context.settings), context.settings.scope), requestedAt, null, user);
   }
   const traits: GrantTraits = { startsAnew: true, shared: true };
   return {

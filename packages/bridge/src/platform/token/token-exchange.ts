@@ -5,14 +5,15 @@ import { processTokenResponse, type TokenAnswer } from '../token-reply';
 
 /** One round trip to the token endpoint: a request from token-request.ts, its answer checked by token-reply.ts. */
 export interface TokenExchange {
-  send(request: PlatformRequest): Promise<TokenAnswer>;
+  /** `requestedScope`: what the request asked for, so that a narrower grant is reported. */
+  send(request: PlatformRequest, requestedScope?: string): Promise<TokenAnswer>;
   close(): void;
 }
 
 export interface TokenExchangeOptions {
   tokenUrl: string;
-  /** The scope the grant requests: an answer that names its scopes must include it. */
-  scope?: string | undefined;
+  /** Told of every answer that grants less than its request asked (RFC 6749 §3.3). */
+  onScopeNotGranted?: ((answer: TokenAnswer, requestedScope: string) => void) | undefined;
   timeoutMs: number;
   metrics?: PlatformMetrics | undefined;
   breaker?: PlatformGuard | undefined;
@@ -26,7 +27,7 @@ export function createTokenExchange(options: TokenExchangeOptions): TokenExchang
   const { metrics } = options;
   let platform: PlatformHttp | undefined;
   return {
-    async send(request) {
+    async send(request, requestedScope) {
       platform ??= createPlatformHttp({
         baseUrl: new URL(options.tokenUrl).origin,
         timeoutMs: options.timeoutMs,
@@ -34,8 +35,9 @@ export function createTokenExchange(options: TokenExchangeOptions): TokenExchang
         breaker: options.breaker,
       });
       try {
-        const answer = await platform.post('token', request, (reply) => processTokenResponse(reply, { requestedScope: options.scope }));
+        const answer = await platform.post('token', request, (reply) => processTokenResponse(reply, { requestedScope }));
         metrics?.tokenFetches.inc({ outcome: 'ok' });
+        if (answer.scopeNotGranted.length > 0) options.onScopeNotGranted?.(answer, requestedScope ?? '');
         return answer;
       } catch (error) {
         metrics?.tokenFetches.inc({ outcome: outcomeOf(error) });

@@ -1,4 +1,5 @@
 import type { Clock } from '../../clock';
+import type { Logger } from '../../logger';
 import type { PlatformGuard } from '../circuit-breaker';
 import type { PlatformMetrics } from '../metrics';
 import { checkTimeout } from '../platform-http';
@@ -8,6 +9,7 @@ import { createMemoryTokenStore, type TokenStore } from '../token-store';
 import { grantStrategyFor } from './grant-strategies';
 import type { TokenGrantStrategy } from './grant-strategy';
 import { acquireToken, type AcquireParts } from './token-acquire';
+import { scopeWarnings } from './scope-warnings';
 import { createTokenExchange, type TokenExchange } from './token-exchange';
 import { TokenState } from './token-state';
 import type { TokenHealth, TokenStatus } from './token-status';
@@ -39,6 +41,8 @@ export interface TokenSourceOptions {
   store?: TokenStore | undefined;
   metrics?: PlatformMetrics | undefined;
   breaker?: PlatformGuard | undefined;
+  /** Where a narrower grant than asked is told, once per missing set. None: not told. */
+  logger?: Logger | undefined;
 }
 
 function checkOptions(options: TokenSourceOptions): void {
@@ -62,7 +66,7 @@ export function createTokenSource(options: TokenSourceOptions): TokenSource {
   const { settings, clock } = options;
   const exchange = createTokenExchange({
     tokenUrl: settings.tokenUrl,
-    scope: settings.scope,
+    onScopeNotGranted: scopeWarnings(settings, options.logger),
     timeoutMs: options.timeoutMs,
     metrics: options.metrics,
     breaker: options.breaker,

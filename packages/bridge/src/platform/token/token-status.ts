@@ -13,6 +13,8 @@ export interface TokenStatus {
   refreshedAt?: number | undefined;
   /** Why the platform needs an operator to connect again. */
   reconnectNeeded?: string | undefined;
+  /** Whether a refresh token is kept; false: the token cannot be renewed without a new grant or connect. */
+  renewable?: boolean | undefined;
   /**
    * A token is kept in the database but this process cannot open it: `TOKEN_KEY_UNKNOWN` (sealed
    * under a key not in its list) or `TOKEN_SEAL_DAMAGED`. It counts as none kept meanwhile.
@@ -32,5 +34,6 @@ export function statusOfRecord(grant: TokenGrant, startsAnew: boolean, record: T
     expiresAt: record?.expiresAt,
     refreshedAt: record?.refreshedAt,
     reconnectNeeded: record?.reconnectNeeded,
+    renewable: record ? record.refreshToken !== undefined : undefined,
   };
 }

@@ -1,0 +1,1 @@
+export { createBackchannelLogoutRoutes, type BackchannelLogoutDeps, type BackchannelLogoutOptions } from './backchannel-routes';
