@@ -208,7 +208,7 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
   const e = parsed.data;
 
   const trustProxy = e.TRUST_PROXY === 'true' || e.TRUST_PROXY === '1';
-  const warnings: string[] = [...login.warnings];
+  const warnings: string[] = [...login.warnings, ...tokens.warnings];
   if (e.NODE_ENV === 'production' && !trustProxy) {
     warnings.push('TRUST_PROXY is off: cookies go out without Secure and without the __Host- prefix; set TRUST_PROXY=true behind a TLS-terminating proxy');
   }

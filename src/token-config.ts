@@ -1,6 +1,7 @@
 import { parseEncryptionKey } from 'vf-login-bridge';
 import {
   BASIC_ENCODINGS,
+  basicEncodingWarning,
   CLIENT_AUTHS,
   REFRESH_TOKEN_PLACES,
   TOKEN_GRANTS,
@@ -42,7 +43,10 @@ function oneOf<T extends string>(value: string | undefined, allowed: readonly T[
  * VF_SITE_ID / VF_API_KEY are the same two values as VF_CLIENT_ID / VF_CLIENT_SECRET, so
  * seed 003's deployments keep working unchanged.
  */
-export function readTokenConfig(env: Readonly<Record<string, string | undefined>>, apiUrl: string): { config: TokenConfig; problems: string[] } {
+export function readTokenConfig(
+  env: Readonly<Record<string, string | undefined>>,
+  apiUrl: string,
+): { config: TokenConfig; problems: string[]; warnings: string[] } {
   const problems: string[] = [];
   const adminEmails = (env['ADMIN_EMAILS'] ?? '')
     .split(',')
@@ -62,7 +66,7 @@ export function readTokenConfig(env: Readonly<Record<string, string | undefined>
   const idName = env['VF_CLIENT_ID'] === undefined && (env['VF_SITE_ID'] !== undefined || secretName === 'VF_API_KEY') ? 'VF_SITE_ID' : 'VF_CLIENT_ID';
 
   const remote = CREDENTIAL_VARIABLES.some((name) => env[name] !== undefined);
-  if (!remote) return { config: { settings: undefined, encryptionKeys: undefined, adminEmails }, problems };
+  if (!remote) return { config: { settings: undefined, encryptionKeys: undefined, adminEmails }, problems, warnings: [] };
 
   const grant = oneOf<TokenGrant>(env['VF_TOKEN_GRANT'], TOKEN_GRANTS, 'client_credentials');
   const clientAuth = oneOf<ClientAuth>(env['VF_CLIENT_AUTH'], CLIENT_AUTHS, 'basic');
@@ -75,7 +79,7 @@ export function readTokenConfig(env: Readonly<Record<string, string | undefined>
   const basicEncoding = basicEncodingText === undefined ? undefined : oneOf<BasicEncoding>(basicEncodingText, BASIC_ENCODINGS, 'raw');
   const badEncoding = basicEncodingText !== undefined && !basicEncoding;
   if (badEncoding) problems.push(`VF_BASIC_ENCODING: must be one of ${BASIC_ENCODINGS.join(', ')}`);
-  if (!grant || !clientAuth || !refreshTokenIn || badEncoding) return { config: { settings: undefined, encryptionKeys: undefined, adminEmails }, problems };
+  if (!grant || !clientAuth || !refreshTokenIn || badEncoding) return { config: { settings: undefined, encryptionKeys: undefined, adminEmails }, problems, warnings: [] };
 
   const settings: TokenSettings = {
     grant,
@@ -103,7 +107,10 @@ export function readTokenConfig(env: Readonly<Record<string, string | undefined>
   if (encryptionKeys === null && keepsRefreshTokens(grant)) {
     problems.push(`TOKEN_ENCRYPTION_KEYS: required with VF_TOKEN_GRANT=${grant} (refresh tokens are kept encrypted in the database)`);
   }
-  return { config: { settings, encryptionKeys: encryptionKeys ?? undefined, adminEmails }, problems };
+  // Left unset although it matters: one line at start-up (docs/token-dialects.md#basic-encoding).
+  const encodingWarning = basicEncodingWarning(settings);
+  const warnings = encodingWarning ? [encodingWarning.replace(/client id or secret/, `${idName} or ${secretName}`)] : [];
+  return { config: { settings, encryptionKeys: encryptionKeys ?? undefined, adminEmails }, problems, warnings };
 }
 
 /**

@@ -11,7 +11,7 @@ import { waitFor } from '../helpers/wait-for';
  * its detailed /readyz gives the reason (docs/token-dialects.md, "Credentials at start-up").
  */
 
-const REFUSAL = 'the platform refused the credentials (invalid_client): check VF_SITE_ID and VF_API_KEY';
+const REFUSAL = 'the platform refused the credentials (invalid_client): check VF_SITE_ID, VF_API_KEY and VF_BASIC_ENCODING';
 let emulator: TestEmulator;
 let temp: { dir: string; remove: () => void };
 
@@ -31,7 +31,7 @@ it('listens before the token endpoint answers, then logs the refusal once and /r
   const env = siteProcessEnv({
     dataDir: temp.dir,
     databaseFile: path.join(temp.dir, 'site.db'),
-    platform: { url: emulator.url, embedSrc: emulator.embedSrc, siteId: TEST_SITE_ID, apiKey: 'not-the-key' },
+    platform: { url: emulator.url, embedSrc: emulator.embedSrc, siteId: TEST_SITE_ID, apiKey: 'not+the/key' },
     hookSecret: TEST_HOOK_SECRET,
     extra: { METRICS_TOKEN: TEST_METRICS_TOKEN },
   });
@@ -40,7 +40,10 @@ it('listens before the token endpoint answers, then logs the refusal once and /r
 
   await waitFor(() => site.output().stdout.includes(REFUSAL), 'the refusal in the log');
   expect(emulator.stats().calls.token).toBe(1);
-  expect(site.output().stdout.split('\n').filter((line) => line.includes('VF_API_KEY'))).toHaveLength(1);
+  const lines = site.output().stdout.split('\n');
+  expect(lines.filter((line) => line.includes(REFUSAL))).toHaveLength(1);
+  // The key holds '+' and '/': which Basic encoding applies is said once, at start-up.
+  expect(lines.filter((line) => line.includes('VF_BASIC_ENCODING: not set'))).toHaveLength(1);
   const ready = await fetch(`${site.url}/readyz`, { headers: { Authorization: OPS_AUTHORIZATION } });
   expect(ready.status).toBe(200);
   expect(((await ready.json()) as { checks: { platform: unknown } }).checks.platform).toMatchObject({ ok: false, reason: REFUSAL });

@@ -18,7 +18,7 @@ import {
 } from './platform';
 import { createCredentialsCheck, type CredentialsCheck } from './platform/credentials-check';
 import { checkSealingKeys } from './platform/token-crypto';
-import { basicEncodingWarning, viafouraTokenSettings, type BasicEncoding } from './platform/token-settings';
+import { viafouraTokenSettings, type BasicEncoding } from './platform/token-settings';
 import type { BridgeSchema } from './store/schema';
 
 /** Tuning of the whole platform side; every field has a default. */
@@ -53,7 +53,8 @@ export interface CreatePlatformOptions {
   /**
    * HTTP Basic encoding of the client id and secret where `token` leaves it unset: `form`
    * (RFC 6749 §2.3.1) or `raw` (`curl --user`). Unset in both: `raw` for seed 003's dialect,
-   * `form` for the others, with one warning when the two would differ (docs/token-dialects.md).
+   * `form` for the others; `basicEncodingWarning(settings)` says whether the choice matters
+   * (docs/token-dialects.md#basic-encoding).
    */
   basicEncoding?: BasicEncoding | undefined;
 }
@@ -119,8 +120,6 @@ export function createPlatform(config: CreatePlatformOptions): Platform {
       });
   // The settings in force, once the token source has checked them.
   const settings = given ?? { ...viafouraTokenSettings(baseUrl, config.siteId, config.apiKey), basicEncoding: config.basicEncoding };
-  const encodingWarning = basicEncodingWarning(settings);
-  if (encodingWarning) logger.warn({ code: 'BASIC_ENCODING_AMBIGUOUS' }, encodingWarning);
   const credentials = createCredentialsCheck({ tokens, settings, clock, logger, retryBaseMs: options.retryBaseMs, retryMaxMs: options.retryMaxMs });
   const accounts = createAccountsClient({ baseUrl, tokens, timeoutMs, metrics, breaker });
   const { refreshMarginMs: _margin, breaker: _breaker, ...bridgeOptions } = options;
