@@ -30,6 +30,8 @@ export const ERROR_STATUS = {
   // login at the publisher's OpenID Provider (docs/oidc-login.md)
   OIDC_UNAVAILABLE: 503,
   OIDC_LOGIN_FAILED: 400,
+  /** a reader without a password here must have logged in at the provider a moment ago */
+  REAUTHENTICATION_REQUIRED: 403,
   // start-up
   CONFIG_INVALID: 500,
 } as const;

@@ -96,6 +96,8 @@ async function main(): Promise<void> {
   // usual 60 s idle timeout. Browsers on their own keep Node's 5 s.
   if (config.trustProxy) server.keepAliveTimeout = 65_000;
   await underSetting({ setting: 'PORT', address: `${config.host}:${config.port}` }, () => listen(server, config.port, config.host));
+  // Ready for a signal before the banner says the site is up: whoever reads the banner may stop it at once.
+  stopOnSignals(server, site, emulator, logger, config.shutdownTimeoutMs);
   const address = server.address();
   const port = typeof address === 'object' && address ? address.port : config.port;
   logger.info({ url: `http://${config.host}:${port}`, platform: config.platform.mode }, 'site listening');
@@ -105,21 +107,27 @@ async function main(): Promise<void> {
   if (site.devInbox) consoleLines.info(`Mail is not sent (no SMTP_URL): read it at ${siteUrl}/dev/mail`);
 
   site.jobs.start();
+}
 
+/**
+ * SIGTERM and SIGINT drain requests, stop the jobs and close the stores, within `deadlineMs`; a
+ * second signal exits at once.
+ */
+function stopOnSignals(server: http.Server, site: Site, emulator: (RunningEmulator & object) | undefined, logger: Logger, deadlineMs: number): void {
   let stopping = false;
   const stop = (signal: string) => {
     // A second signal means "now": an operator who pressed Ctrl-C twice is not kept waiting.
     if (stopping) process.exit(1);
     stopping = true;
-    logger.info({ signal, deadlineMs: config.shutdownTimeoutMs }, 'shutting down: draining requests');
+    logger.info({ signal, deadlineMs: deadlineMs }, 'shutting down: draining requests');
     // Whatever is still pending at the deadline (a hung store, a request that never ends),
     // the process exits; a supervisor then sees a non-zero code and the log line says why.
     const deadline = setTimeout(() => {
       logger.error({ code: 'SHUTDOWN_TIMEOUT' }, 'shutdown did not finish in time; exiting');
       process.exit(1);
-    }, config.shutdownTimeoutMs);
+    }, deadlineMs);
     deadline.unref();
-    void shutdown(server, site, emulator, logger, config.shutdownTimeoutMs * DRAIN_SHARE).then(
+    void shutdown(server, site, emulator, logger, deadlineMs * DRAIN_SHARE).then(
       () => process.exit(0),
       () => process.exit(1),
     );

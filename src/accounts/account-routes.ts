@@ -1,3 +1,4 @@
+import type { Clock } from 'vf-login-bridge';
 import { Router, type Request, type Response } from 'express';
 import { RequestError } from '../errors';
 import { toHostUser } from '../host-user';
@@ -5,7 +6,7 @@ import type { Bridge } from 'vf-login-bridge';
 import type { Render } from '../web/render';
 import { wantsJson } from '../web/negotiate';
 import { accountForm, parseForm, passwordForm } from '../auth/forms';
-import { createCurrentPasswordCheck } from './current-password';
+import { createCurrentPasswordCheck, exposeHasPassword } from './current-password';
 import type { HostSessions } from '../auth/host-session';
 import type { LoginGuard } from '../auth/login-limits';
 import type { PasswordHasher } from '../auth/passwords';
@@ -27,6 +28,7 @@ export interface AccountRouteDeps {
   verification: Verification;
   changePassword: ChangePassword;
   render: Render;
+  clock: Clock;
 }
 
 /**
@@ -38,8 +40,9 @@ export interface AccountRouteDeps {
 export function createAccountRoutes(deps: AccountRouteDeps): Router {
   const { users, passwords, policy, hostSessions, guard, devices, bridge, verification, changePassword, render } = deps;
   const router = Router();
+  router.use('/account', exposeHasPassword(users));
 
-  const checkCurrentPassword = createCurrentPasswordCheck({ users, passwords, guard, devices });
+  const checkCurrentPassword = createCurrentPasswordCheck({ users, passwords, guard, devices, clock: deps.clock });
 
   /** The answer to a change: JSON with the reader, or back to the account page with what happened in its query. */
   const done = (req: Request, res: Response, user: User, flags: Record<string, string>) => {

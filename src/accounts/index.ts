@@ -76,7 +76,7 @@ export function createAccountsRouter(deps: AccountDeps): Router {
     ['/email/verify', '/password/reset'],
     withoutEmbed,
   ).use(
-    createAccountRoutes({ users, passwords, policy, hostSessions, guard, devices, bridge, verification, changePassword: createPasswordChange({ db, users, tokens, outbox }), render }),
+    createAccountRoutes({ users, passwords, policy, hostSessions, guard, devices, bridge, verification, changePassword: createPasswordChange({ db, users, tokens, outbox }), render, clock }),
     createSessionRoutes({ readerSessions, index: sessionIndex, hostSessions, guard, clock, render }),
     createAccountDataRoutes({ db, users, passwords, devices, tokens, index: sessionIndex, outbox, hostSessions, guard, verification, readerSessions, clock, render }),
     createEmailRoutes({ verification, tokens, guard, bridge, render }),

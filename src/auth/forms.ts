@@ -31,7 +31,8 @@ export const loginForm = z.object({ email: z.string({ error: 'Enter your email a
 const currentPassword = z.string({ error: 'Enter your current password.' }).max(256, 'Your current password is not right.');
 
 export const accountForm = z.object({ email, name, currentPassword: currentPassword.optional() });
-export const passwordForm = z.object({ currentPassword: currentPassword.min(1, 'Enter your current password.'), newPassword });
+// The current password may be left out only by a reader who has none here (src/accounts/current-password.ts says which).
+export const passwordForm = z.object({ currentPassword: currentPassword.optional(), newPassword });
 
 export const forgotPasswordForm = z.object({ email });
 export const resetPasswordForm = z.object({ newPassword });

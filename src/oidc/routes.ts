@@ -93,7 +93,7 @@ export function createOidcLoginRoutes(deps: OidcRouteDeps): Router {
   /** One log line with the reason; the reader sees the login page with a plain message and can start again. */
   function failedLogin(req: Request, res: Response, error: unknown, info: unknown): void {
     if (isAppError(error) && error.code === 'OIDC_UNAVAILABLE') throw error;
-    const reason = error instanceof Error ? error.message : typeof (info as { message?: unknown })?.message === 'string' ? (info as { message: string }).message : 'no login';
+    const reason = error instanceof Error ? withOAuthError(error) : typeof (info as { message?: unknown })?.message === 'string' ? (info as { message: string }).message : 'no login';
     logger.warn({ code: 'OIDC_LOGIN_FAILED', reason: reason.slice(0, 300) }, 'A login at the OpenID Provider did not complete');
     const refused = new RequestError('OIDC_LOGIN_FAILED', `The sign-in at ${settings.providerName} did not complete. Please try again.`);
     res.locals.errorCode = refused.code;
@@ -101,6 +101,12 @@ export function createOidcLoginRoutes(deps: OidcRouteDeps): Router {
   }
 
   return router;
+}
+
+/** openid-client's message, led by the provider's RFC 6749 §5.2 `error` when it sent one (`invalid_grant: ...`). */
+function withOAuthError(error: Error): string {
+  const oauthError = (error as { error?: unknown }).error;
+  return typeof oauthError === 'string' && /^[\x20-\x7e]{1,64}$/.test(oauthError) ? `${oauthError}: ${error.message}` : error.message;
 }
 
 /** Where the provider ends its own session once the site's has ended (OpenID Connect RP-Initiated Logout 1.0). */

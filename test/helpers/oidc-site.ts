@@ -25,7 +25,8 @@ export interface OidcTestSite {
 }
 
 /** A real OpenID Provider whose one client is a site at `base`: its redirect, logout and back-channel URIs. */
-export function startProviderFor(base: string, options: Partial<OpenIdProviderOptions> = {}): Promise<RunningOpenIdProvider> {
+export function startProviderFor(base: string, options: Partial<OpenIdProviderOptions> & { extraClients?: OpenIdProviderOptions['clients'] } = {}): Promise<RunningOpenIdProvider> {
+  const { extraClients = [], ...rest } = options;
   return startOpenIdProvider({
     clients: [
       {
@@ -39,9 +40,10 @@ export function startProviderFor(base: string, options: Partial<OpenIdProviderOp
         backchannel_logout_session_required: true,
         token_endpoint_auth_method: 'client_secret_basic',
       },
+      ...extraClients,
     ],
     accounts: PROVIDER_ACCOUNTS,
-    ...options,
+    ...rest,
   });
 }
 

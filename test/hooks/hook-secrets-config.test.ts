@@ -1,17 +1,8 @@
 import { randomBytes } from 'node:crypto';
-import { ConfigError, loadConfig } from '../../src/config';
+import { loadConfig } from '../../src/config';
+import { problemsOf } from '../helpers/config';
 
 const secret = (bytes = 32) => `whsec_${randomBytes(bytes).toString('base64')}`;
-
-function problemsOf(env: Record<string, string>): string[] {
-  try {
-    loadConfig(env);
-  } catch (error) {
-    if (error instanceof ConfigError) return error.problems;
-    throw error;
-  }
-  return [];
-}
 
 describe('HOOK_SECRETS', () => {
   it('is unset by default: Standard Webhooks are refused', () => {

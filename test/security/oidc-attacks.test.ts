@@ -4,8 +4,8 @@ import { storeRead } from 'vf-login-bridge';
 import type TestAgent from 'supertest/lib/agent';
 import { csrfFor, embedTagOf, sessionCookie } from '../helpers/browser-flow';
 import { listenFirst, type EarlyServer } from '../helpers/listen-first';
-import { logInWithProvider, OIDC_CLIENT_ID, OIDC_CLIENT_SECRET, oidcOverrides, PROVIDER_ACCOUNTS } from '../helpers/oidc-site';
-import { signInAndConsent, startOpenIdProvider, type RunningOpenIdProvider } from '../helpers/openid-provider';
+import { logInWithProvider, oidcOverrides, PROVIDER_ACCOUNTS, startProviderFor } from '../helpers/oidc-site';
+import { signInAndConsent, type RunningOpenIdProvider } from '../helpers/openid-provider';
 import { startTestSite, type TestSite } from '../helpers/site';
 
 /**
@@ -30,19 +30,8 @@ let base: string;
 beforeAll(async () => {
   server = await listenFirst();
   base = server.base;
-  op = await startOpenIdProvider({
-    clients: [
-      {
-        client_id: OIDC_CLIENT_ID,
-        client_secret: OIDC_CLIENT_SECRET,
-        grant_types: ['authorization_code'],
-        response_types: ['code'],
-        redirect_uris: [`${base}/login/oidc/callback`],
-        post_logout_redirect_uris: [`${base}/`],
-        backchannel_logout_uri: `${base}/oidc/backchannel-logout`,
-        backchannel_logout_session_required: true,
-        token_endpoint_auth_method: 'client_secret_basic',
-      },
+  op = await startProviderFor(base, {
+    extraClients: [
       { client_id: OTHER_CLIENT.id, client_secret: OTHER_CLIENT.secret, grant_types: ['authorization_code'], response_types: ['code'], redirect_uris: [OTHER_CLIENT.redirect], token_endpoint_auth_method: 'client_secret_basic' },
     ],
     accounts: { ...PROVIDER_ACCOUNTS, mallory: { name: HOSTILE_NAME, email: 'mallory@example.com', email_verified: true } },
@@ -56,7 +45,7 @@ afterAll(async () => {
   await op.stop();
 });
 
-async function userOf(agent: TestAgent): Promise<{ id: number; name: string } | null> {
+async function userOf(agent: TestAgent): Promise<{ id: number; name: string; email: string } | null> {
   return (await agent.get('/api/session').expect(200)).body.user;
 }
 
@@ -278,34 +267,58 @@ describe('hostile names', () => {
 });
 
 describe('a reader who has no password here', () => {
-  it('the account page\'s password change and deletion refuse plainly, set no password, and keep the account', async () => {
+  it('an old session sets no password and deletes nothing: a login at the provider in the last 10 minutes must come first', async () => {
     const agent = t.agent();
     await logInWithProvider(agent, 'alice');
     const user = (await userOf(agent))!;
     const page = await agent.get('/account').expect(200);
-    expect(page.text).toContain('action="/account/delete"');
+    expect(page.text).toContain('Set a password for this site');
+    expect(page.text).not.toContain('name="currentPassword"');
+    // A session left open on a shared computer, 11 minutes after its login.
+    t.clock.advance(11 * 60_000);
     const _csrf = await csrfFor(agent, '/account');
     const attempts = [
-      agent.post('/account/password').type('form').send({ _csrf, currentPassword: '', newPassword: 'a brand new password 42' }),
+      agent.post('/account/password').type('form').send({ _csrf, newPassword: 'a brand new password 42' }),
       agent.post('/account/password').type('form').send({ _csrf, currentPassword: 'a guess at nothing', newPassword: 'a brand new password 42' }),
-      agent.post('/account/delete').type('form').send({ _csrf, currentPassword: '' }),
-      agent.post('/account/delete').type('form').send({ _csrf, currentPassword: 'a guess at nothing' }),
+      agent.post('/account/delete').type('form').send({ _csrf }),
+      agent.post('/account').type('form').send({ _csrf, name: user.name, email: 'taken-over@example.com' }),
     ];
     for (const attempt of attempts) {
       const res = await attempt;
-      expect([400, 401]).toContain(res.status);
-      expect(res.text).toMatch(/<p class="form-error" role="alert">[^<]*password[^<]*<\/p>/);
+      expect(res.status).toBe(403);
+      expect(res.text).toMatch(/<p class="form-error" role="alert">This account signs in with your identity provider[^<]*<\/p>/);
       expect(res.text).not.toMatch(/at \w+ \(|Error:/);
     }
-    // Still logged in, still without a password: a session is no way to give the account one.
     expect((await userOf(agent))?.id).toBe(user.id);
-    const row = await t.site.database.db.selectFrom('users').select('password_hash').where('id', '=', user.id).executeTakeFirstOrThrow();
-    expect(row.password_hash).toBe('');
+    const row = await t.site.database.db.selectFrom('users').select(['password_hash', 'email']).where('id', '=', user.id).executeTakeFirstOrThrow();
+    expect(row).toEqual({ password_hash: '', email: 'alice@example.com' });
     // Nor does the password form log anyone in to it.
     const stranger = t.agent();
     const loginCsrf = await csrfFor(stranger, '/login');
     const refused = await stranger.post('/login').type('form').send({ _csrf: loginCsrf, email: 'alice@example.com', password: '' });
     expect(refused.status).toBeGreaterThanOrEqual(400);
     expect(await userOf(stranger)).toBeNull();
+  });
+
+  it('after a fresh login at the provider the reader sets a password, then logs in with it too', async () => {
+    const agent = t.agent();
+    await logInWithProvider(agent, 'zoe-fresh');
+    const _csrf = await csrfFor(agent, '/account');
+    await agent.post('/account/password').type('form').send({ _csrf, newPassword: 'a brand new password 42' }).expect(303);
+    const user = (await userOf(agent))!;
+    const stranger = t.agent();
+    const loginCsrf = await csrfFor(stranger, '/login');
+    await stranger.post('/login').type('form').send({ _csrf: loginCsrf, email: user.email, password: 'a brand new password 42' }).expect(303);
+    expect((await userOf(stranger))?.id).toBe(user.id);
+  });
+
+  it('after a fresh login at the provider the reader deletes the account, and its identity goes with it', async () => {
+    const agent = t.agent();
+    await logInWithProvider(agent, 'yan-leaving');
+    const user = (await userOf(agent))!;
+    const _csrf = await csrfFor(agent, '/account');
+    await agent.post('/account/delete').type('form').send({ _csrf }).expect(303);
+    expect(await userOf(agent)).toBeNull();
+    expect(await t.site.database.db.selectFrom('user_identities').select('user_id').where('user_id', '=', user.id).execute()).toEqual([]);
   });
 });

@@ -29,7 +29,6 @@ let logins = 0;
 /** A reader's login here through one session at the provider, and what a logout token would name. */
 interface Login {
   agent: TestAgent;
-  userId: number;
   /** the provider's account id: the ID token's `sub` */
   sub: string;
   /** the provider's session this login came from: the ID token's `sid` */
@@ -52,10 +51,9 @@ async function login(sub = `reader-${++logins}`, providerCookies = new Map<strin
   const agent = s.t.agent();
   const done = await logInWithProvider(agent, sub, providerCookies);
   if (done.status !== 303) throw new Error(`the login of ${sub} answered ${done.status}`);
-  const userId = ((await agent.get('/api/session').expect(200)).body.user as { id: number }).id;
   const platformSid = embedTagOf((await agent.get('/').expect(200)).text).sid;
   if (!platformSid) throw new Error(`${sub} has no platform session`);
-  return { agent, userId, sub, idpSid: await idpSidOf(platformSid), platformSid, providerCookies };
+  return { agent, sub, idpSid: await idpSidOf(platformSid), platformSid, providerCookies };
 }
 
 async function isLoggedIn(reader: Login): Promise<boolean> {
