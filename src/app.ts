@@ -254,7 +254,7 @@ export function createApp(deps: AppDeps): Express {
       render,
       localLogin: loginOptions.local,
       // RP-initiated logout: the reader leaves the provider too, and comes back to the front page.
-      providerLogoutUrl: oidc ? (idToken) => providerLogoutUrl(oidc, idToken, new URL('/', deps.mail.publicUrl).href) : undefined,
+      providerLogoutUrl: oidc ? (idToken) => providerLogoutUrl(oidc, idToken, `${deps.mail.publicUrl}/`) : undefined,
       authenticate: (req: Request, res: Response) =>
         new Promise<User | undefined>((resolve, reject) => {
           passport.authenticate('local', { session: false }, (err: unknown, user: User | false) =>

@@ -14,7 +14,7 @@ export interface CurrentPasswordDeps {
   clock: Clock;
 }
 
-/** How recent a login at the OpenID Provider must be to stand in for a password (docs/oidc-login.md#accounts). */
+/** How recent a login at the OpenID Provider must be to stand in for a password (docs/oidc-login.md#account-changes-without-a-password). */
 export const FRESH_LOGIN_MS = 10 * 60_000;
 
 /**
@@ -42,9 +42,10 @@ export function createCurrentPasswordCheck(deps: CurrentPasswordDeps) {
 
 export type CurrentPasswordCheck = ReturnType<typeof createCurrentPasswordCheck>;
 
+/** The provider's `auth_time`, not this session's start: its single sign-on would log anyone at the browser in without a password. */
 function requireFreshLogin(req: Request, clock: Clock, toDo: string): void {
-  const startedAt = req.session.startedAt ?? 0;
-  if (clock.now() - startedAt <= FRESH_LOGIN_MS) return;
+  const authTime = req.session.provider?.authTime ?? 0;
+  if (clock.now() - authTime <= FRESH_LOGIN_MS) return;
   throw new RequestError('REAUTHENTICATION_REQUIRED', `This account signs in with your identity provider and has no password here. Log in with it again, then ${toDo} within 10 minutes.`);
 }
 

@@ -9,7 +9,9 @@ const email = z
   .trim()
   .min(1, 'Enter your email address.')
   .max(254, 'That email address is too long.')
-  .pipe(z.email({ error: 'Enter a valid email address.' }));
+  .pipe(z.email({ error: 'Enter a valid email address.' }))
+  // RFC 2606's .invalid receives no mail, and the site's readers of an OpenID Provider may hold such an address (src/oidc/identities.ts).
+  .refine((value) => !/\.invalid$/i.test(value), 'Enter an address that can receive mail.');
 
 const name = z
   .string({ error: 'Enter your name.' })

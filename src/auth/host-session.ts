@@ -13,7 +13,19 @@ declare module 'express-session' {
     /** the reader's credentials version when this session logged in: an older one than the account's is refused */
     cv?: number;
     passport?: { user?: unknown };
+    /** the login at the publisher's OpenID Provider this session came from (docs/oidc-login.md) */
+    provider?: ProviderSession;
   }
+}
+
+/** What a session keeps of the OpenID Provider's login it came from. */
+export interface ProviderSession {
+  /** the provider's session (`sid`): back-channel logout names it */
+  sid?: string | undefined;
+  /** sent back as `id_token_hint` at logout (RP-initiated logout) */
+  idToken?: string | undefined;
+  /** when the reader last proved who they are there (`auth_time`, ms since the epoch) */
+  authTime?: number | undefined;
 }
 
 export interface HostSessionDeps {
@@ -87,7 +99,9 @@ export function createHostSessions(deps: HostSessionDeps) {
      * reset moved it meanwhile, the session just made ends again (its platform session queued for
      * logout) and the login is refused (docs/accounts.md#the-credentials-version).
      */
-    async logIn(req: Request, user: User, options: { idpSid?: string | undefined } = {}): Promise<void> {
+    async logIn(req: Request, user: User, options: { provider?: ProviderSession } = {}): Promise<void> {
+      // The same reader logging in again here (a new password) keeps the provider's login this session came from.
+      const provider = options.provider ?? (req.user?.id === user.id ? req.session.provider : undefined);
       // A second login in the same browser replaces the first: its platform session goes too.
       if (req.user) {
         await bridge.onLogout(req.sessionID);
@@ -97,7 +111,8 @@ export function createHostSessions(deps: HostSessionDeps) {
       const startedAt = clock.now();
       req.session.startedAt = startedAt;
       req.session.cv = user.credentialsVersion;
-      await index.record({ sid: req.sessionID, userId: user.id, startedAt, userAgent: req.headers['user-agent'], ip: req.ip, idpSid: options.idpSid });
+      if (provider) req.session.provider = provider;
+      await index.record({ sid: req.sessionID, userId: user.id, startedAt, userAgent: req.headers['user-agent'], ip: req.ip, idpSid: provider?.sid });
       await bridge.onLogin(req.sessionID, toHostUser(user));
       // Checked after the platform login: a change that came first is seen here; one that comes
       // later finds this session's bridge row and index row, and ends it.

@@ -60,7 +60,8 @@ async function verifyCredentials(
   password: string,
 ): Promise<User | undefined> {
   const found = await users.findCredentials(email);
-  if (!found) {
+  // A reader of the OpenID Provider has no password here: the same work as a wrong one, so timing tells nothing.
+  if (!found || found.passwordHash === '') {
     await passwords.verifyNothing(password);
     return undefined;
   }

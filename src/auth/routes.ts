@@ -55,7 +55,7 @@ export function createAuthRoutes(deps: AuthRouteDeps): Router {
   // One logout for the form post and the AJAX call: only the answer differs. A reader who logged
   // in at the OpenID Provider is sent on to log out there too (docs/oidc-login.md#logging-out).
   router.post('/logout', async (req, res) => {
-    const idToken = req.user ? req.session.oidcIdToken : undefined;
+    const idToken = req.user ? req.session.provider?.idToken : undefined;
     await hostSessions.logOut(req);
     const providerLogout = idToken !== undefined ? await deps.providerLogoutUrl?.(idToken) : undefined;
     if (wantsJson(req)) res.json(providerLogout ? { ok: true, providerLogout } : { ok: true });

@@ -8,12 +8,17 @@ import { isSafeMethod } from '../web/methods';
  * A visitor's plain page view with no session cookie has no session to read or to make, so it
  * skips them and is simply anonymous (docs/architecture.md#a-page-view).
  */
+/** A path as Express routes it: any case, an optional trailing slash. */
+function routingForm(path: string): string {
+  return path.toLowerCase().replace(/(.)\/+$/, '$1');
+}
+
 export function withSessions(cookieName: string, middleware: readonly RequestHandler[], startingPaths: readonly string[] = []): RequestHandler {
   const sessions = Router().use(...middleware);
   // Paths whose GET starts a session: the OpenID Provider's login keeps its state, PKCE verifier and nonce there.
-  const starting = new Set(startingPaths);
+  const starting = new Set(startingPaths.map(routingForm));
   return (req, res, next) => {
-    if (isSafeMethod(req.method) && readCookie(req, cookieName) === undefined && (starting.size === 0 || !starting.has(req.path))) return next();
+    if (isSafeMethod(req.method) && readCookie(req, cookieName) === undefined && (starting.size === 0 || !starting.has(routingForm(req.path)))) return next();
     sessions(req, res, next);
   };
 }

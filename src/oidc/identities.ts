@@ -5,7 +5,7 @@ import { isAppError } from '../errors';
 import type { DatabaseSchema, Db } from '../store/schema';
 import { normaliseEmail, type User, type UserStore } from '../store/user-store';
 
-/** What the provider said about a reader, after the ID token was validated (src/oidc/verify.ts). */
+/** What the provider said about a reader, after the ID token was validated (src/oidc/login-strategy.ts). */
 export interface ProviderReader {
   issuer: string;
   subject: string;

@@ -12,7 +12,12 @@ export interface ProviderLogin {
   idpSid: string | undefined;
   /** sent back as `id_token_hint` when the reader logs out (RP-initiated logout) */
   idToken: string | undefined;
+  /** when the reader last proved who they are at the provider (`auth_time`), ms since the epoch */
+  authTime: number | undefined;
 }
+
+/** `GET /login/oidc?reauth=1`: the provider asks for the reader's credentials again, whatever its own session. */
+export const REAUTH_MAX_AGE_SECONDS = 600;
 
 /** At most this much of a provider's name is kept: the site's own limit for names (src/auth/forms.ts). */
 const NAME_CHARS = 100;
@@ -27,6 +32,12 @@ class StateAndNonceStrategy extends Strategy {
     const params = new URLSearchParams(super.authorizationRequestParams(req, options));
     params.set('state', client.randomState());
     params.set('nonce', client.randomNonce());
+    // A step-up before an account change (src/accounts/current-password.ts): a login there, not its
+    // single sign-on; with max_age openid-client also checks the ID token's auth_time.
+    if (req.query['reauth'] === '1') {
+      params.set('prompt', 'login');
+      params.set('max_age', String(REAUTH_MAX_AGE_SECONDS));
+    }
     return params;
   }
 }
@@ -59,8 +70,10 @@ async function readerClaims(provider: DiscoveredProvider, tokens: client.TokenEn
   if (typeof subject !== 'string') throw new Error('the ID token has no subject');
   const incomplete = claims['name'] === undefined || claims['email'] === undefined;
   if (incomplete && provider.configuration.serverMetadata().userinfo_endpoint) {
-    const userinfo = await client.fetchUserInfo(provider.configuration, tokens.access_token, subject);
-    return { ...userinfo, ...claims };
+    const userinfo: Record<string, unknown> = { ...(await client.fetchUserInfo(provider.configuration, tokens.access_token, subject)) };
+    // An address and whether it was verified come from one source, never one from each.
+    const addressFrom = claims['email'] !== undefined ? claims : userinfo;
+    return { ...userinfo, ...claims, email: addressFrom['email'], email_verified: addressFrom['email_verified'] };
   }
   return claims;
 }
@@ -78,6 +91,7 @@ export function createLoginStrategy(provider: DiscoveredProvider, options: { red
             user: await options.identities.readerFor(reader),
             idpSid: typeof claims['sid'] === 'string' ? claims['sid'] : undefined,
             idToken: tokens.id_token,
+            authTime: typeof claims['auth_time'] === 'number' ? claims['auth_time'] * 1000 : undefined,
           };
           // passport's callback carries a user; the rest of the login travels with it (src/oidc/routes.ts).
           verified(null, login as unknown as Express.User);

@@ -95,9 +95,22 @@ function metadataProblems(metadata: client.ServerMetadata): string[] {
   if (!metadata.authorization_endpoint) problems.push('the provider names no authorization_endpoint');
   if (!metadata.token_endpoint) problems.push('the provider names no token_endpoint');
   if (!metadata.jwks_uri) problems.push('the provider names no jwks_uri');
+  // Keys and the logout page over TLS, as the issuer itself must be (src/login-config.ts): keys fetched in the clear could be anyone's.
+  for (const [name, value] of [['jwks_uri', metadata.jwks_uri], ['end_session_endpoint', metadata.end_session_endpoint]] as const) {
+    if (value && !isSecureOrLocal(value)) problems.push(`the provider's ${name} is not https`);
+  }
   const methods = metadata.code_challenge_methods_supported;
   if (methods && !methods.includes('S256')) problems.push('the provider does not support PKCE with S256');
   return problems;
+}
+
+function isSecureOrLocal(value: string): boolean {
+  try {
+    const url = new URL(value);
+    return url.protocol === 'https:' || (url.protocol === 'http:' && isLoopbackHost(url.hostname));
+  } catch {
+    return false;
+  }
 }
 
 function reasonOf(cause: unknown): string {

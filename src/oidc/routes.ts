@@ -14,8 +14,6 @@ declare module 'express-session' {
   interface SessionData {
     /** where the reader goes once the provider's login completes */
     oidcReturnTo?: string;
-    /** the provider's ID token of this login: RP-initiated logout sends it as `id_token_hint` */
-    oidcIdToken?: string;
   }
 }
 
@@ -85,8 +83,7 @@ export function createOidcLoginRoutes(deps: OidcRouteDeps): Router {
       return;
     }
     const returnTo = req.session.oidcReturnTo ?? '/';
-    await hostSessions.logIn(req, login.user, { idpSid: login.idpSid });
-    if (login.idToken !== undefined) req.session.oidcIdToken = login.idToken;
+    await hostSessions.logIn(req, login.user, { provider: { sid: login.idpSid, idToken: login.idToken, authTime: login.authTime } });
     res.redirect(303, returnTo);
   }
 
@@ -120,7 +117,8 @@ export async function providerLogoutUrl(provider: OidcProvider, idToken: string 
     if (error instanceof AppError) return undefined;
     throw error;
   }
-  if (!discovered.endSessionEndpoint) return undefined;
+  // The logout form may only be sent on to the issuer's origin (the CSP's form-action, src/app.ts).
+  if (!discovered.endSessionEndpoint || discovered.endSessionEndpoint.origin !== new URL(provider.settings.issuer).origin) return undefined;
   const url = new URL(discovered.endSessionEndpoint);
   url.searchParams.set('id_token_hint', idToken);
   url.searchParams.set('post_logout_redirect_uri', postLogoutRedirectUri);

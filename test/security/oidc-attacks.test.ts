@@ -267,6 +267,56 @@ describe('hostile names', () => {
 });
 
 describe('a reader who has no password here', () => {
+  /** A provider login, then "log in again" from the account page: the provider asked for the credentials a moment ago. */
+  async function logInFreshly(agent: TestAgent, login: string): Promise<void> {
+    const providerCookies = new Map<string, string>();
+    await logInWithProvider(agent, login, providerCookies);
+    const start = await agent.get('/login/oidc?returnTo=%2Faccount&reauth=1').expect(302);
+    const callback = await signInAndConsent(start.headers.location!, login, providerCookies);
+    await agent.get(callback.pathname + callback.search).expect(303);
+  }
+
+  it('after a fresh login at the provider the reader sets a password, then logs in with it too', async () => {
+    const agent = t.agent();
+    await logInFreshly(agent, 'zoe-fresh');
+    const _csrf = await csrfFor(agent, '/account');
+    await agent.post('/account/password').type('form').send({ _csrf, newPassword: 'a brand new password 42' }).expect(303);
+    const user = (await userOf(agent))!;
+    const stranger = t.agent();
+    const loginCsrf = await csrfFor(stranger, '/login');
+    await stranger.post('/login').type('form').send({ _csrf: loginCsrf, email: user.email, password: 'a brand new password 42' }).expect(303);
+    expect((await userOf(stranger))?.id).toBe(user.id);
+  });
+
+  it('after a fresh login at the provider the reader deletes the account, and its identity goes with it', async () => {
+    const agent = t.agent();
+    await logInFreshly(agent, 'yan-leaving');
+    const user = (await userOf(agent))!;
+    const _csrf = await csrfFor(agent, '/account');
+    await agent.post('/account/delete').type('form').send({ _csrf }).expect(303);
+    expect(await userOf(agent)).toBeNull();
+    expect(await t.site.database.db.selectFrom('user_identities').select('user_id').where('user_id', '=', user.id).execute()).toEqual([]);
+  });
+
+  it('"log in again" asks the provider for the credentials again (prompt=login, max_age), and the account change then goes through', async () => {
+    const agent = t.agent();
+    const providerCookies = new Map<string, string>();
+    await logInWithProvider(agent, 'xena-again', providerCookies);
+    // The provider's single sign-on is no proof: without a fresh login there, no password is set.
+    const before = await csrfFor(agent, '/account');
+    await agent.post('/account/password').type('form').send({ _csrf: before, newPassword: 'a brand new password 43' }).expect(403);
+    const page = await agent.get('/account').expect(200);
+    expect(page.text).toContain('href="/login/oidc?returnTo=%2Faccount&amp;reauth=1"');
+    const start = await agent.get('/login/oidc?returnTo=%2Faccount&reauth=1').expect(302);
+    const url = new URL(start.headers.location!);
+    expect(url.searchParams.get('prompt')).toBe('login');
+    expect(url.searchParams.get('max_age')).toBe('600');
+    const callback = await signInAndConsent(url.href, 'xena-again', providerCookies);
+    await agent.get(callback.pathname + callback.search).expect(303);
+    const _csrf = await csrfFor(agent, '/account');
+    await agent.post('/account/password').type('form').send({ _csrf, newPassword: 'a brand new password 43' }).expect(303);
+  });
+
   it('an old session sets no password and deletes nothing: a login at the provider in the last 10 minutes must come first', async () => {
     const agent = t.agent();
     await logInWithProvider(agent, 'alice');
@@ -298,27 +348,5 @@ describe('a reader who has no password here', () => {
     const refused = await stranger.post('/login').type('form').send({ _csrf: loginCsrf, email: 'alice@example.com', password: '' });
     expect(refused.status).toBeGreaterThanOrEqual(400);
     expect(await userOf(stranger)).toBeNull();
-  });
-
-  it('after a fresh login at the provider the reader sets a password, then logs in with it too', async () => {
-    const agent = t.agent();
-    await logInWithProvider(agent, 'zoe-fresh');
-    const _csrf = await csrfFor(agent, '/account');
-    await agent.post('/account/password').type('form').send({ _csrf, newPassword: 'a brand new password 42' }).expect(303);
-    const user = (await userOf(agent))!;
-    const stranger = t.agent();
-    const loginCsrf = await csrfFor(stranger, '/login');
-    await stranger.post('/login').type('form').send({ _csrf: loginCsrf, email: user.email, password: 'a brand new password 42' }).expect(303);
-    expect((await userOf(stranger))?.id).toBe(user.id);
-  });
-
-  it('after a fresh login at the provider the reader deletes the account, and its identity goes with it', async () => {
-    const agent = t.agent();
-    await logInWithProvider(agent, 'yan-leaving');
-    const user = (await userOf(agent))!;
-    const _csrf = await csrfFor(agent, '/account');
-    await agent.post('/account/delete').type('form').send({ _csrf }).expect(303);
-    expect(await userOf(agent)).toBeNull();
-    expect(await t.site.database.db.selectFrom('user_identities').select('user_id').where('user_id', '=', user.id).execute()).toEqual([]);
   });
 });

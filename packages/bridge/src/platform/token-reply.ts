@@ -88,7 +88,8 @@ export function processTokenResponse(reply: PlatformReply, rules: TokenAnswerRul
     return { accessToken, expiresInMs, refreshToken, scope, scopeNotGranted, extra };
   }
   if (reply.status >= 200 && reply.status < 300) return bad('the token endpoint answered without a token', reply.status);
-  const oauthError = typeof body?.error === 'string' ? body.error : undefined;
+  // RFC 6749 §5.2's character set, bounded: anything else from upstream never reaches a log line.
+  const oauthError = typeof body?.error === 'string' && /^[\x20\x21\x23-\x5b\x5d-\x7e]{1,64}$/.test(body.error) ? body.error : undefined;
   const code = (oauthError !== undefined ? OAUTH_ERROR_CODES.get(oauthError) : undefined) ?? 'TOKEN_REJECTED';
   throw new PlatformError(code, 'The platform refused the token request', {
     upstreamStatus: reply.status,
