@@ -41,10 +41,10 @@ import type { PendingWork } from './pending-work';
 import { createSessionIndex } from './auth/session-index';
 import { createAccountsRouter } from './accounts';
 import { createDevMailRoutes } from './web/dev-mail';
-import { createBackchannelLogoutRoutes } from 'vf-login-bridge';
 import type { LoginMode } from './login-config';
 import type { OidcProvider } from './oidc/provider';
 import { createIdentities } from './oidc/identities';
+import { createBackchannelLogout } from './oidc/backchannel';
 import { callbackPathOf, createOidcLoginRoutes, providerLogoutUrl } from './oidc/routes';
 
 export interface AppDeps {
@@ -169,24 +169,7 @@ export function createApp(deps: AppDeps): Express {
   // Nothing past the static files is for a cache: pages carry sessions, tokens and emails (ASVS 8.2.1).
   app.use(noStore);
   app.use(createHealthRoutes({ database: () => database.ping(), sessionStore: () => sessions.ping(), platform: platform.status }, deps.metrics, settings.metricsToken));
-  if (oidc) {
-    app.use(
-      '/oidc/backchannel-logout',
-      createBackchannelLogoutRoutes(
-        { clientId: oidc.settings.clientId, provider: () => oidc.discovered() },
-        {
-          clock,
-          logger,
-          db: database.db,
-          logOutProviderSession: (sid) => hostSessions.logOutProviderSession(sid),
-          logOutSubject: async (issuer, sub) => {
-            const userId = await identities.userIdOf(issuer, sub);
-            return userId === undefined ? 0 : hostSessions.logOutUser(String(userId));
-          },
-        },
-      ),
-    );
-  }
+  if (oidc) app.use('/oidc/backchannel-logout', createBackchannelLogout({ provider: oidc, identities, hostSessions, db: database.db, clock, logger }));
   app.use('/hooks', createHookRoutes({ secret: settings.hookSecret, webhookSecrets: settings.hookSecrets, clock, db: database.db, logger, logOutUser: hostSessions.logOutUser }));
 
   // 4. Bodies: small, flat, UTF-8.

@@ -57,12 +57,10 @@ export function createIdentities(db: Kysely<DatabaseSchema>, users: UserStore, c
   async function refreshReader(tx: Db, userId: number, reader: ProviderReader): Promise<User | undefined> {
     const user = await users.findById(userId, tx);
     if (!user) return undefined;
-    if (user.name !== reader.name) await tx.updateTable('users').set({ name: reader.name, updated_at: clock.now() }).where('id', '=', userId).execute();
+    const named = user.name === reader.name ? user : await users.updateName(userId, reader.name, tx);
     const address = reader.verifiedEmail;
-    if (address !== undefined && isPlaceholderEmail(user.email) && !(await addressTaken(tx, address))) {
-      await tx.updateTable('users').set({ email: address, email_verified_at: clock.now(), updated_at: clock.now() }).where('id', '=', userId).execute();
-    }
-    return users.findById(userId, tx);
+    if (address !== undefined && isPlaceholderEmail(named.email) && !(await addressTaken(tx, address))) return users.changeEmail(userId, address, tx);
+    return named;
   }
 
   return {

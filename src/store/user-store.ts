@@ -39,7 +39,7 @@ export interface UserStore {
   credentialsOf(id: number): Promise<(User & { passwordHash: string }) | undefined>;
   loginTargetOf(email: string): Promise<LoginTarget | undefined>;
   credentialsVersionOf(id: number): Promise<number | undefined>;
-  updateName(id: number, name: string): Promise<User>;
+  updateName(id: number, name: string, db?: Db): Promise<User>;
   /** A confirmed email change: the new address, verified; EMAIL_TAKEN when another account has it by now. */
   changeEmail(id: number, email: string, db?: Db): Promise<User | undefined>;
   /** The account's address is confirmed, if it is still `email`. */
@@ -141,8 +141,8 @@ export function createUserStore(store: Kysely<DatabaseSchema>, clock: Clock): Us
       return row && Number(row.credentials_version);
     },
 
-    async updateName(id, name) {
-      const row = await store.updateTable('users').set({ name, updated_at: clock.now() }).where('id', '=', id).returning(COLUMNS).executeTakeFirstOrThrow();
+    async updateName(id, name, db = store) {
+      const row = await db.updateTable('users').set({ name, updated_at: clock.now() }).where('id', '=', id).returning(COLUMNS).executeTakeFirstOrThrow();
       return userOf(row);
     },
 
