@@ -8,6 +8,7 @@ import type { Render } from '../web/render';
 import { wantsJson } from '../web/negotiate';
 import { createAccountDeletion } from './account-deletion';
 import { createAccountExport } from './account-export';
+import { createIdentityStore } from '../store/identity-store';
 import type { AccountTokens } from './account-tokens';
 import { createCurrentPasswordCheck } from './current-password';
 import { accountForm, parseForm } from '../auth/forms';
@@ -47,8 +48,9 @@ const deleteForm = accountForm.pick({ currentPassword: true });
 export function createAccountDataRoutes(deps: AccountDataRouteDeps): Router {
   const { hostSessions, guard, render } = deps;
   const checkCurrentPassword = createCurrentPasswordCheck(deps);
-  const deletion = createAccountDeletion(deps);
-  const exporter = createAccountExport(deps);
+  const identities = createIdentityStore(deps.db);
+  const deletion = createAccountDeletion({ ...deps, identities });
+  const exporter = createAccountExport({ ...deps, identities });
   const router = Router();
 
   router.post('/account/delete', async (req, res) => {

@@ -7,6 +7,7 @@ import type { HostSessions } from '../auth/host-session';
 import type { LoginGuard } from '../auth/login-limits';
 import type { SessionIndex } from '../auth/session-index';
 import type { User, UserStore } from '../store/user-store';
+import type { IdentityStore } from '../store/identity-store';
 
 export interface AccountDeletionDeps {
   db: Kysely<DatabaseSchema>;
@@ -16,6 +17,7 @@ export interface AccountDeletionDeps {
   outbox: MailOutbox;
   hostSessions: HostSessions;
   guard: Pick<LoginGuard, 'forgetAccount'>;
+  identities: IdentityStore;
 }
 
 /**
@@ -43,8 +45,7 @@ export function createAccountDeletion(deps: AccountDeletionDeps) {
         await tokens.forgetUser(tx, user.id);
         if (!(await users.delete(user.id, tx))) return undefined;
         await index.forgetUser(tx, user.id);
-        // Its identity at the OpenID Provider (docs/oidc-login.md#accounts): a later login there makes a new account.
-        await tx.deleteFrom('user_identities').where('user_id', '=', user.id).execute();
+        await deps.identities.forgetUser(tx, user.id);
         await outbox.queue(tx, accountDeletedMail(found.email, found.name));
         return found;
       });

@@ -1,6 +1,7 @@
 import type { Clock } from 'vf-login-bridge';
 import type { ReaderSessions } from './reader-sessions';
 import type { User, UserStore } from '../store/user-store';
+import type { IdentityStore } from '../store/identity-store';
 import type { Verification } from './verification';
 
 /**
@@ -39,8 +40,8 @@ export interface AccountExport {
 
 const iso = (ms: number) => new Date(ms).toISOString();
 
-export function createAccountExport(deps: { users: UserStore; verification: Verification; readerSessions: ReaderSessions; clock: Clock }) {
-  const { users, verification, readerSessions, clock } = deps;
+export function createAccountExport(deps: { users: UserStore; identities: IdentityStore; verification: Verification; readerSessions: ReaderSessions; clock: Clock }) {
+  const { users, identities: identityStore, verification, readerSessions, clock } = deps;
 
   return {
     /** Undefined when the account is gone (deleted meanwhile). */
@@ -50,7 +51,7 @@ export function createAccountExport(deps: { users: UserStore; verification: Veri
         verification.pendingChange(user),
         readerSessions.list(user.id, currentSid),
         readerSessions.platformUserIdOf(user.id),
-        users.identitiesOf(user.id),
+        identityStore.listFor(user.id),
       ]);
       if (!dates) return undefined;
       return {

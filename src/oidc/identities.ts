@@ -3,6 +3,7 @@ import type { Kysely } from 'kysely';
 import type { Clock } from 'vf-login-bridge';
 import { isAppError } from '../errors';
 import type { DatabaseSchema, Db } from '../store/schema';
+import { createIdentityStore } from '../store/identity-store';
 import { normaliseEmail, type User, type UserStore } from '../store/user-store';
 
 /** What the provider said about a reader, after the ID token was validated (src/oidc/login-strategy.ts). */
@@ -35,10 +36,8 @@ export function isPlaceholderEmail(email: string): boolean {
  * does not open that account, so nobody takes over an account by registering its address there.
  */
 export function createIdentities(db: Kysely<DatabaseSchema>, users: UserStore, clock: Clock) {
-  async function userIdOf(issuer: string, subject: string, tx: Db = db): Promise<number | undefined> {
-    const row = await tx.selectFrom('user_identities').select('user_id').where('issuer', '=', issuer).where('subject', '=', subject).executeTakeFirst();
-    return row?.user_id;
-  }
+  const identityStore = createIdentityStore(db);
+  const userIdOf = identityStore.userIdOf;
 
   /** Read in the transaction: on SQLite a read beside it would wait for the connection the transaction holds. */
   async function addressTaken(tx: Db, email: string): Promise<boolean> {
@@ -49,7 +48,7 @@ export function createIdentities(db: Kysely<DatabaseSchema>, users: UserStore, c
   async function createReader(tx: Db, reader: ProviderReader, useAddress: boolean): Promise<User> {
     const email = useAddress && reader.verifiedEmail !== undefined ? reader.verifiedEmail : placeholderEmail(reader.issuer, reader.subject);
     const user = await users.create({ email, name: reader.name, passwordHash: '' }, tx);
-    await tx.insertInto('user_identities').values({ issuer: reader.issuer, subject: reader.subject, user_id: user.id, created_at: clock.now() }).execute();
+    await identityStore.link({ issuer: reader.issuer, subject: reader.subject, createdAt: clock.now() }, user.id, tx);
     return email === reader.verifiedEmail ? ((await users.markVerified(user.id, email, tx)) ?? user) : user;
   }
 

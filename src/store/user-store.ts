@@ -52,8 +52,6 @@ export interface UserStore {
   listByRole(role: UserRole): Promise<User[]>;
   /** The account's times, for the reader's own export. */
   datesOf(id: number): Promise<AccountDates | undefined>;
-  /** The OpenID Provider subjects that log in to this account (docs/oidc-login.md#accounts). */
-  identitiesOf(id: number): Promise<Array<{ issuer: string; subject: string; createdAt: number }>>;
   /** False when there was no such account (a deletion that came second). */
   delete(id: number, db?: Db): Promise<boolean>;
 }
@@ -216,11 +214,6 @@ export function createUserStore(store: Kysely<DatabaseSchema>, clock: Clock): Us
       const row = await store.selectFrom('users').select(['created_at', 'updated_at', 'email_verified_at', 'email_changed_at']).where('id', '=', id).executeTakeFirst();
       const time = (value: number | null) => (value === null ? null : Number(value));
       return row && { createdAt: Number(row.created_at), updatedAt: Number(row.updated_at), emailVerifiedAt: time(row.email_verified_at), emailChangedAt: time(row.email_changed_at) };
-    },
-
-    async identitiesOf(id) {
-      const rows = await store.selectFrom('user_identities').select(['issuer', 'subject', 'created_at']).where('user_id', '=', id).execute();
-      return rows.map((row) => ({ issuer: row.issuer, subject: row.subject, createdAt: Number(row.created_at) }));
     },
 
     async delete(id, db = store) {
