@@ -1,3 +1,4 @@
+import { waitFor } from '../helpers/wait-for';
 import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
@@ -92,7 +93,8 @@ describe('start-up failures: one line naming the setting, and what to do', () =>
     try {
       const site = await startSiteProcess({ env: { NODE_ENV: 'test', HOST: '127.0.0.1', PORT: '0', LOG_LEVEL: 'warn' }, cwd: fresh.dir });
       expect(fs.existsSync(path.join(fresh.dir, 'data', 'site.db'))).toBe(true);
-      // The first line and the three calls under it, ready to paste.
+      // The first line and the three calls under it, ready to paste; each line is a write of its own, after the banner.
+      await waitFor(() => site.output().stdout.includes('/rest/v1/accounts/logout'), 'the emulator lines after the banner');
       const { stdout } = site.output();
       const emulatorUrl = /\(platform emulator at (http:\/\/[^\s)]+)\)/.exec(stdout)?.[1];
       expect(stdout).toContain('Platform emulator credentials (demo values): site demo-site, API key demo-key.');
