@@ -330,13 +330,18 @@ describe('races: one link, two requests at once', () => {
     }
   }
 
-  it("a deletion while the account's reset link is being used: both finish, the account is gone, and nobody is left logged in", async () => {
-    const reader = await newReader();
+  /** The reader's reset link is used in another browser while the account is being deleted. */
+  async function resetWhileDeleting(reader: Awaited<ReturnType<typeof newReader>>) {
     const token = tokenOf(await resetLinkFor(reader.email));
     const resetting = t.agent();
     const _csrf = await resetFormOf(resetting, token);
-
     const answers = await deleteWhileUsing(reader, () => resetting.post('/password/reset').type('form').send({ _csrf, token, newPassword: NEW_PASSWORD }).then((res) => res));
+    return { answers, resetting };
+  }
+
+  it("a deletion while the account's reset link is being used: both finish, the account is gone, and nobody is left logged in", async () => {
+    const reader = await newReader();
+    const { answers, resetting } = await resetWhileDeleting(reader);
 
     // Whichever came first: the reset set a password the deleted account no longer has (409), or found its link gone with the account (400).
     expect([400, 409]).toContain(answers.use.status);
@@ -353,11 +358,7 @@ describe('races: one link, two requests at once', () => {
     const reader = await newReader();
     // The change's link is written before the reset's: a scan of the account's links meets it first.
     expect((await askEmailChange(reader.agent, uniqueEmail('moved'))).status).toBe(303);
-    const token = tokenOf(await resetLinkFor(reader.email));
-    const resetting = t.agent();
-    const _csrf = await resetFormOf(resetting, token);
-
-    const answers = await deleteWhileUsing(reader, () => resetting.post('/password/reset').type('form').send({ _csrf, token, newPassword: NEW_PASSWORD }).then((res) => res));
+    const { answers } = await resetWhileDeleting(reader);
 
     expect([400, 409]).toContain(answers.use.status);
     expect(answers.deletion.status).toBe(303);
