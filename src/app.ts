@@ -32,7 +32,9 @@ import { createHealthRoutes, type PlatformReadiness } from './web/health';
 import { createErrorHandler, notFound } from './web/error-handler';
 import { onlyKnownMethods } from './web/methods';
 import { requestLog } from './web/request-log';
-import { formBody, jsonBody } from './web/body-parsers';
+import { requestBodies } from './web/body-parsers';
+import { chain, onlyAt } from './web/chain';
+import { fixedHeaders } from './web/fixed-headers';
 import { createHookRoutes } from 'vf-login-bridge';
 import { createPlatformAdminRoutes, type PlatformAdminDeps } from './web/platform-admin';
 import type { MailOutbox } from './mail/outbox';
@@ -127,53 +129,65 @@ export function createApp(deps: AppDeps): Express {
   app.set('trust proxy', settings.trustProxy ? 1 : false);
   app.set('query parser', 'simple');
 
-  // 1. Every request gets an id and, when its level is on, one log line with secrets redacted.
-  app.use(requestLog(logger));
-
-  // 2. Headers: a strict CSP with no inline script; the platform's origin may load its embed.
+  // Steps 1 and 2 run as one layer (src/web/chain.ts): every request goes through them.
   app.use(
-    helmet({
-      contentSecurityPolicy: {
-        useDefaults: true,
-        directives: {
-          'script-src': ["'self'", embedOrigin],
-          'style-src': ["'self'", embedOrigin],
-          'connect-src': ["'self'", embedOrigin],
-          'img-src': ["'self'", 'data:', embedOrigin],
-          'frame-src': [embedOrigin],
-          // The operator's connect form redirects to the platform's consent page, and browsers hold redirects to form-action.
-          // So does the logout form, to the OpenID Provider's end-session page (src/oidc/routes.ts).
-          'form-action': ["'self'", ...(platform.admin?.authorizeOrigin ? [platform.admin.authorizeOrigin] : []), ...(oidc ? [new URL(oidc.settings.issuer).origin] : [])],
-          // Only behind TLS: on plain http://127.0.0.1 it would rewrite the emulator's URLs.
-          'upgrade-insecure-requests': settings.trustProxy ? [] : null,
-        },
+    chain(
+      // 1. Every request gets an id and, when its level is on, one log line with secrets redacted.
+      requestLog(logger),
+      // 2. Headers: a strict CSP with no inline script; the platform's origin may load its embed.
+      //    The same on every answer, so computed once (src/web/fixed-headers.ts).
+      fixedHeaders(
+        helmet({
+          contentSecurityPolicy: {
+            useDefaults: true,
+            directives: {
+              'script-src': ["'self'", embedOrigin],
+              'style-src': ["'self'", embedOrigin],
+              'connect-src': ["'self'", embedOrigin],
+              'img-src': ["'self'", 'data:', embedOrigin],
+              'frame-src': [embedOrigin],
+              // The operator's connect form redirects to the platform's consent page, and browsers hold redirects to form-action.
+              // So does the logout form, to the OpenID Provider's end-session page (src/oidc/routes.ts).
+              'form-action': ["'self'", ...(platform.admin?.authorizeOrigin ? [platform.admin.authorizeOrigin] : []), ...(oidc ? [new URL(oidc.settings.issuer).origin] : [])],
+              // Only behind TLS: on plain http://127.0.0.1 it would rewrite the emulator's URLs.
+              'upgrade-insecure-requests': settings.trustProxy ? [] : null,
+            },
+          },
+        }),
+      ),
+      // Every page, error pages included, can render from here on: an anonymous reader by default.
+      (req, res, next) => {
+        res.locals.user = null;
+        res.locals.embed = embedTagFor(platform.embedSrc, null);
+        res.locals.login = loginOptions;
+        // The path only: a query can carry what must not be repeated into a page's links (the
+        // connect callback's authorization code and state, src/web/platform-admin.ts).
+        res.locals.path = req.originalUrl.split('?')[0]!;
+        next();
       },
-    }),
+      onlyKnownMethods,
+    ),
   );
 
-  // Every page, error pages included, can render from here on: an anonymous reader by default.
-  app.use((req, res, next) => {
-    res.locals.user = null;
-    res.locals.embed = embedTagFor(platform.embedSrc, null);
-    res.locals.login = loginOptions;
-    // The path only: a query can carry what must not be repeated into a page's links (the
-    // connect callback's authorization code and state, src/web/platform-admin.ts).
-    res.locals.path = req.originalUrl.split('?')[0]!;
-    next();
-  });
-  app.use(onlyKnownMethods);
-
-  // 3. What needs no session: static files, probes, metrics, the server-to-server hook.
-  app.use(createVendorScripts());
+  // 3. What needs no session: static files, probes, metrics, the server-to-server hook. Routers
+  //    with a few known paths are entered only for those paths.
+  app.use(onlyAt(/^\/public\/vendor\//i, createVendorScripts()));
   app.use('/public', express.static(path.join(PROJECT_ROOT, 'public'), { index: false, maxAge: '1h' }));
-  // Nothing past the static files is for a cache: pages carry sessions, tokens and emails (ASVS 8.2.1).
-  app.use(noStore);
-  app.use(createHealthRoutes({ database: () => database.ping(), sessionStore: () => sessions.ping(), platform: platform.status }, deps.metrics, settings.metricsToken));
+  app.use(
+    chain(
+      // Nothing past the static files is for a cache: pages carry sessions, tokens and emails (ASVS 8.2.1).
+      noStore,
+      onlyAt(
+        /^\/(healthz|readyz|metrics)\/?$/i,
+        createHealthRoutes({ database: () => database.ping(), sessionStore: () => sessions.ping(), platform: platform.status }, deps.metrics, settings.metricsToken),
+      ),
+    ),
+  );
   if (oidc) app.use('/oidc/backchannel-logout', createBackchannelLogout({ provider: oidc, identities, hostSessions, db: database.db, clock, logger }));
   app.use('/hooks', createHookRoutes({ secret: settings.hookSecret, webhookSecrets: settings.hookSecrets, clock, db: database.db, logger, logOutUser: hostSessions.logOutUser }));
 
   // 4. Bodies: small, flat, UTF-8.
-  app.use(formBody, jsonBody);
+  app.use(requestBodies);
 
   // 5. Sessions: persistent store, HttpOnly, SameSite=Lax, Secure and `__Host-` behind TLS, rolling
   //    idle lifetime under an absolute one; a row only once someone logs in (no token makes one).
@@ -195,13 +209,17 @@ export function createApp(deps: AppDeps): Express {
       passport.session(),
     ], oidc ? ['/login/oidc', callbackPathOf(oidc.settings.redirectUrl)] : []),
   );
-  app.use(enforceSessionLifetime({ clock, idleMs: settings.sessionIdleMs, absoluteMs: settings.sessionAbsoluteMs, hostSessions }));
-  app.use(csrf.expose);
-  app.use(csrf.protect);
-  app.use((req, res, next) => {
-    res.locals.user = req.user ?? null;
-    next();
-  });
+  app.use(
+    chain(
+      enforceSessionLifetime({ clock, idleMs: settings.sessionIdleMs, absoluteMs: settings.sessionAbsoluteMs, hostSessions }),
+      csrf.expose,
+      csrf.protect,
+      (req, res, next) => {
+        res.locals.user = req.user ?? null;
+        next();
+      },
+    ),
+  );
 
   // 6. The site.
   const withPlatform = platformForPages(platform.bridge, platform.embedSrc);

@@ -1,7 +1,7 @@
 import type { Express } from 'express';
 import { Registry, collectDefaultMetrics } from 'prom-client';
 import { createApp } from './app';
-import type { Clock } from 'vf-login-bridge';
+import type { Clock, ConnectOptions } from 'vf-login-bridge';
 import type { Logger } from './logger';
 import type { RateLimitConfig } from './config';
 import { createPasswordHasher, type PasswordHasher } from './auth/passwords';
@@ -69,7 +69,7 @@ export interface SiteOptions {
   rateLimits: RateLimitConfig;
   passwords?: PasswordHasher;
   /** called with each SQL statement the site runs: the bench and the page-cost tests count them */
-  onQuery?: ((sql: string) => void) | undefined;
+  onQuery?: ConnectOptions['onQuery'];
   /** process metrics (event loop, memory); off in tests, where many sites share one process */
   processMetrics?: boolean;
 }
@@ -163,9 +163,12 @@ export async function openSite(options: SiteOptions): Promise<Site> {
       db: database.db,
       bridge: platform.bridge,
       hostSessionExists: (sid) => sessions.exists(sid),
+      hostSessionsExisting: (sids) => sessions.existing(sids),
       onPrune: async () => {
-        await rateLimits.prune();
-        await accountTokens.prune();
+        // Each table on its own: one that fails leaves the others pruned, and the job reports it.
+        const results = await Promise.allSettled([sessions.prune(), rateLimits.prune(), accountTokens.prune()]);
+        const failed = results.find((result): result is PromiseRejectedResult => result.status === 'rejected');
+        if (failed) throw failed.reason;
       },
       onDeliver: () => mail.deliver(),
       schedule: options.schedule,

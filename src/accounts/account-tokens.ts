@@ -1,6 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto';
 import type { Kysely } from 'kysely';
-import type { Clock } from 'vf-login-bridge';
+import { keyIn, type Clock } from 'vf-login-bridge';
 import type { AccountTokenPurpose, DatabaseSchema } from '../store/schema';
 import type { Db } from '../store/schema';
 
@@ -35,6 +35,9 @@ export interface AccountTokens {
   /** Drops expired tokens; the prune job calls it. */
   prune(): Promise<number>;
 }
+
+/** Expired tokens one statement of prune() deletes at most. */
+const PRUNE_BATCH = 500;
 
 /** 32 random bytes: unguessable, so a fast hash is enough to keep it from being useful if the table leaks. */
 const hashOf = (token: string) => createHash('sha256').update(token).digest('base64url');
@@ -101,8 +104,20 @@ export function createAccountTokens(store: Kysely<DatabaseSchema>, clock: Clock)
     },
 
     async prune() {
-      const result = await store.deleteFrom('account_tokens').where('expires_at', '<=', clock.now()).executeTakeFirst();
-      return Number(result.numDeletedRows);
+      // In batches by the expires_at index (migration 009), each its own statement: a large table
+      // never holds SQLite's write lock for long.
+      const now = clock.now();
+      let total = 0;
+      for (;;) {
+        const result = await store
+          .deleteFrom('account_tokens')
+          .where(keyIn(store, 'token_hash', store.selectFrom('account_tokens').select('token_hash').where('expires_at', '<=', now).orderBy('expires_at').limit(PRUNE_BATCH)))
+          .where('expires_at', '<=', now)
+          .executeTakeFirst();
+        const deleted = Number(result.numDeletedRows);
+        total += deleted;
+        if (deleted < PRUNE_BATCH) return total;
+      }
     },
   };
 }

@@ -68,6 +68,7 @@ export async function createRateLimits(
       duration,
       tableName: 'rate_limits_' + keyPrefix,
     });
+    if (!store.redis) await indexExpiry(store.raw, 'rate_limits_' + keyPrefix);
     limiters.push(limiter);
     return new FailClosedCounter(limiter);
   };
@@ -88,14 +89,64 @@ export async function createRateLimits(
     if (store.redis) return;
     // The limiter stamps its counters' expiries with the system time itself, so they are compared with it.
     const hourAgo = Date.now() - ONE_HOUR * 1000;
-    for (const limiter of limiters) await (limiter as unknown as SqlLimiter).clearExpired(hourAgo);
+    for (const limiter of limiters) await pruneCounters(store.raw, (limiter as unknown as SqlLimiter).tableName, hourAgo);
   };
   return { loginPerAccountClient, loginPerAccount, loginPerIp, loginCeiling, registerPerIp, accountChangesPerUser, accountChangesPerIp, mailPerAddress, mailPerIp, prune };
 }
 
 /** What RateLimiterSQLite and RateLimiterPostgres have and their typings leave out. */
 interface SqlLimiter {
-  clearExpired(olderThanMs: number): Promise<void>;
+  readonly tableName: string;
+}
+
+/** Expired counters one statement deletes at most. */
+const PRUNE_BATCH = 500;
+
+/**
+ * Deletes a counter table's rows that expired before `olderThanMs`, in batches by key through the
+ * expiry index, each its own statement: the library's own `clearExpired` deletes them all in one
+ * statement that reads the whole table. The table's name is the site's own (`rate_limits_` and a
+ * fixed prefix), never a reader's input.
+ */
+async function pruneCounters(raw: RawClient, table: string, olderThanMs: number): Promise<void> {
+  if (raw.dialect === 'sqlite') {
+    const batch = raw.client.prepare(`delete from ${table} where key in (select key from ${table} where expire < ? order by expire limit ${PRUNE_BATCH}) and expire < ?`) as {
+      run(...values: unknown[]): { changes: number };
+    };
+    // Between two batches the event loop turns: page views and logins get the write lock.
+    while (batch.run(olderThanMs, olderThanMs).changes === PRUNE_BATCH) await new Promise((resolve) => setImmediate(resolve));
+    return;
+  }
+  const client = await raw.client.connect();
+  try {
+    for (;;) {
+      const result = await client.query({
+        text: `delete from ${table} where key = any(array(select key from ${table} where expire < $1 order by expire limit ${PRUNE_BATCH})) and expire < $1`,
+        values: [olderThanMs],
+      });
+      if ((result.rowCount ?? 0) < PRUNE_BATCH) return;
+    }
+  } finally {
+    client.release();
+  }
+}
+
+/**
+ * The expiry index the prune reads, made at start-up right after the limiter made its table (the
+ * library makes its tables itself, so this cannot be a migration). A counter table holds the last
+ * hour or two of keys: the build is quick and its lock short, and it is never asked for again.
+ */
+async function indexExpiry(raw: RawClient, table: string): Promise<void> {
+  const statement = `create index if not exists ${table}_expire on ${table} (expire)`;
+  if (raw.dialect === 'sqlite') (raw.client.prepare(statement) as { run(): unknown }).run();
+  else {
+    const client = await raw.client.connect();
+    try {
+      await client.query({ text: statement });
+    } finally {
+      client.release();
+    }
+  }
 }
 
 function createLimiter(

@@ -1,4 +1,5 @@
-import { Router, type RequestHandler } from 'express';
+import type { RequestHandler } from 'express';
+import { chain } from '../web/chain';
 import { readCookie } from '../web/cookies';
 import { isSafeMethod } from '../web/methods';
 
@@ -14,7 +15,8 @@ function routingForm(path: string): string {
 }
 
 export function withSessions(cookieName: string, middleware: readonly RequestHandler[], startingPaths: readonly string[] = []): RequestHandler {
-  const sessions = Router().use(...middleware);
+  // One after another, without a router of their own (src/web/chain.ts).
+  const sessions = chain(...middleware);
   // Paths whose GET starts a session: the OpenID Provider's login keeps its state, PKCE verifier and nonce there.
   const starting = new Set(startingPaths.map(routingForm));
   return (req, res, next) => {

@@ -4,9 +4,22 @@
  */
 export type ChildMessage =
   | { type: 'ready'; url: string; embedSrc?: string }
-  | { type: 'stats'; statements: number; writes: number; sessionWrites: number };
+  | { type: 'stats'; statements: number; writes: number; sessionWrites: number }
+  | { type: 'reply'; id: number; value?: unknown; error?: string };
 
-export type ParentMessage = { type: 'stats' };
+/** `ask`: a question of a child that answers more than stats (src/bench/scale/site-process.ts). */
+export type ParentMessage = { type: 'stats' } | { type: 'ask'; id: number; question: unknown };
+
+/** Answers each `ask` with what `answer` resolves to, or the message it failed with. */
+export function answerQuestions(answer: (question: unknown) => Promise<unknown>): void {
+  process.on('message', (message: ParentMessage) => {
+    if (message.type !== 'ask') return;
+    answer(message.question).then(
+      (value) => tell({ type: 'reply', id: message.id, value }),
+      (error: unknown) => tell({ type: 'reply', id: message.id, error: error instanceof Error ? error.message : String(error) }),
+    );
+  });
+}
 
 /** Sends to the parent; a child started without IPC (by hand) just prints. */
 export function tell(message: ChildMessage): void {

@@ -11,17 +11,21 @@ import type { EmulatorStats } from 'vf-platform-emulator';
 import { runLoad, type LoadRequest } from './load';
 import { startAdapterApps } from './adapter-apps';
 import { startProcess, type BenchProcess } from './processes';
+import { createScaleOutStores, scaleOutServices, type ScaleOutStores } from './scale-out-stores';
 import { registerReader, timeLogins } from './reader';
 import { figureTable, latencyChart, ratioOf, variantTable, type Figure, type VariantFigures } from './report';
 import { ARTICLE_PATH, BENCH_API_KEY, BENCH_PASSWORD, BENCH_SITE_ID } from './settings';
 import { formatSpread, spreadOf } from './summary';
+import { runScale } from './scale/main';
 
 /**
  * `npm run bench`: the page path measured from outside the site. The emulator, two sites (the
  * bridge on and off), a bare Express app with the same templates, a minimal publisher app with the
  * library's Express adapter and without it, and every load run are separate processes; the
  * variants run interleaved (A B C ... F, then F ... C B A) so a machine that slows down part-way
- * slows every variant alike. README.md#performance explains each figure.
+ * slows every variant alike. With DATABASE_URL and REDIS_URL set, one more site runs on PostgreSQL
+ * (a schema of its own) with its sessions in Redis, and its logged-in article is a variant too.
+ * README.md#performance explains each figure.
  *
  *   --quick     one short round: checks the bench works (CI), not the figures
  *   --check     exit 1 when a figure misses its goal
@@ -45,6 +49,7 @@ async function main(): Promise<void> {
   const out = args.out ?? (args.quick ? fs.mkdtempSync(path.join(os.tmpdir(), 'vf-bench-')) : path.join(PROJECT_ROOT, 'bench'));
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'vf-bench-db-'));
   const started: BenchProcess[] = [];
+  let scaleOutStores: ScaleOutStores | undefined;
   const start = async (script: string, env: Record<string, string>) => {
     const child = await startProcess(script, env);
     started.push(child);
@@ -58,11 +63,18 @@ async function main(): Promise<void> {
     const siteOff = await start('site-process', { ...siteEnv('bridge-off'), BENCH_BRIDGE: 'off' });
     const bare = await start('bare-process', { BENCH_EMBED_SRC: emulator.embedSrc! });
     const adapter = await startAdapterApps(start, emulator, dir);
+    const services = scaleOutServices();
+    if ('skipped' in services) process.stdout.write(`logged-in article on PostgreSQL + Redis skipped: ${services.skipped}\n`);
+    else scaleOutStores = await createScaleOutStores(services.databaseUrl, services.redisUrl);
+    const siteScaleOut = scaleOutStores
+      ? await start('site-process', { BENCH_API_URL: emulator.url, BENCH_EMBED_SRC: emulator.embedSrc!, BENCH_DATABASE_URL: scaleOutStores.databaseUrl, BENCH_REDIS_URL: scaleOutStores.redisUrl, BENCH_REDIS_PREFIX: scaleOutStores.redisKeyPrefix })
+      : undefined;
     const platformStats = async (): Promise<EmulatorStats> => (await fetch(`${emulator.url}/_emulator/stats`)).json() as Promise<EmulatorStats>;
     const platformCalls = (s: EmulatorStats) => s.calls.token + s.calls.login + s.calls.logout;
 
     const cookieOn = await registerReader(siteOn.url, 'reader@bench.example');
     const cookieOff = await registerReader(siteOff.url, 'reader@bench.example');
+    const cookieScaleOut = siteScaleOut && (await registerReader(siteScaleOut.url, 'reader@bench.example'));
     const variants = (
       [
       { name: 'bare Express + same templates', server: bare, headers: {} },
@@ -71,6 +83,7 @@ async function main(): Promise<void> {
       { name: 'logged-in article, bridge off', server: siteOff, headers: { cookie: cookieOff } },
       { name: 'minimal app + adapter, logged in', server: adapter.with.server, headers: { cookie: adapter.with.cookie } },
       { name: 'same minimal app without it', server: adapter.without.server, headers: { cookie: adapter.without.cookie } },
+      ...(siteScaleOut ? [{ name: 'logged-in article, PostgreSQL + Redis', server: siteScaleOut, headers: { cookie: cookieScaleOut! } }] : []),
       ] as Array<{ name: string; server: BenchProcess; headers: Record<string, string> }>
     ).map((variant) => ({ ...variant, figures: { name: variant.name, runs: [] } as VariantFigures }));
     const job = (variant: (typeof variants)[number], extra: Partial<LoadRequest> = {}): LoadRequest => ({
@@ -142,13 +155,19 @@ async function main(): Promise<void> {
     await Promise.all(Array.from({ length: 1000 }, (_, i) => accounts.login({ id: `burst-${i}`, name: `Burst ${i}` })));
     const burstTokenCalls = (await platformStats()).calls.token - tokensBefore;
 
-    const [bareV, anonymousV, onV, offV, adapterV, withoutV] = variants.map((v) => v.figures) as [VariantFigures, VariantFigures, VariantFigures, VariantFigures, VariantFigures, VariantFigures];
+    const [bareV, anonymousV, onV, offV, adapterV, withoutV, scaleOutV] = variants.map((v) => v.figures) as [VariantFigures, VariantFigures, VariantFigures, VariantFigures, VariantFigures, VariantFigures, VariantFigures?];
     const ratios = [
       { name: 'logged-in / bare', ...ratioOf(onV, bareV), goal: 0.5 },
       { name: 'anonymous / bare', ...ratioOf(anonymousV, bareV), goal: 0.75 },
       { name: 'bridge on / off', ...ratioOf(onV, offV), goal: 0.98 },
       { name: 'adapter / same app without it', ...ratioOf(adapterV, withoutV), goal: 0.95 },
       { name: 'logged-in / anonymous', ...ratioOf(onV, anonymousV), goal: undefined },
+      ...(scaleOutV
+        ? [
+            { name: 'logged-in on PostgreSQL + Redis / bare', ...ratioOf(scaleOutV, bareV), goal: 0.4 },
+            { name: 'logged-in on PostgreSQL + Redis / on SQLite', ...ratioOf(scaleOutV, onV), goal: undefined },
+          ]
+        : []),
     ];
     const figures: Figure[] = [
       ...ratios.map((r) => ({
@@ -205,10 +224,13 @@ async function main(): Promise<void> {
   } finally {
     await Promise.all(started.map((child) => child.stop()));
     fs.rmSync(dir, { recursive: true, force: true });
+    await scaleOutStores?.drop();
   }
 }
 
-main().catch((error: unknown) => {
+// `--scale[=quick]`: the database at 10k, 100k and 1M readers instead (src/bench/scale/main.ts).
+const scaleMode = process.argv.slice(2).some((arg) => /^--scale(=|$)/.test(arg));
+(scaleMode ? runScale(process.argv.slice(2)) : main()).catch((error: unknown) => {
   process.stderr.write(`bench failed: ${error instanceof Error ? error.message : String(error)}\n`);
   process.exit(1);
 });

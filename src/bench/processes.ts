@@ -9,6 +9,8 @@ export interface BenchProcess {
   /** user + system CPU the process has used, in microseconds (Linux /proc, 10 ms resolution) */
   cpuMicros(): number;
   stats(): Promise<Extract<ChildMessage, { type: 'stats' }>>;
+  /** One question to a child that answers them (child.ts answerQuestions); rejects with its error. */
+  ask<T>(question: unknown): Promise<T>;
   stop(): Promise<void>;
 }
 
@@ -35,6 +37,7 @@ export function startProcess(script: string, env: Record<string, string>): Promi
 }
 
 function handle(child: ChildProcess, url: string, embedSrc: string | undefined): BenchProcess {
+  let questions = 0;
   return {
     url,
     embedSrc,
@@ -53,6 +56,19 @@ function handle(child: ChildProcess, url: string, embedSrc: string | undefined):
         };
         child.on('message', answer);
         child.send({ type: 'stats' });
+      });
+    },
+    ask<T>(question: unknown) {
+      const id = (questions += 1);
+      return new Promise<T>((resolve, reject) => {
+        const answer = (message: ChildMessage) => {
+          if (message.type !== 'reply' || message.id !== id) return;
+          child.off('message', answer);
+          if (message.error !== undefined) reject(new Error(message.error));
+          else resolve(message.value as T);
+        };
+        child.on('message', answer);
+        child.send({ type: 'ask', id, question });
       });
     },
     stop() {

@@ -1,5 +1,5 @@
 import { sql, type Kysely, type Migration } from 'kysely';
-import { BRIDGE_TABLES, runMigrations, type Dialect } from 'vf-login-bridge';
+import { BRIDGE_TABLES, createIndexOnline, runMigrations, type Dialect, type StepMigration } from 'vf-login-bridge';
 
 /**
  * The site's own migrations: its users and sessions. They keep the names and the table
@@ -7,7 +7,7 @@ import { BRIDGE_TABLES, runMigrations, type Dialect } from 'vf-login-bridge';
  * the bridge migrates those itself now (docs/architecture.md#tables), so they are empty here, and
  * 006 moves a database of those releases under the bridge's prefix, rows kept.
  */
-function migrations(dialect: Dialect, bridgePrefix: string): Record<string, Migration> {
+function migrations(dialect: Dialect, bridgePrefix: string): Record<string, StepMigration> {
   const time = dialect === 'postgres' ? 'bigint' : 'integer';
   const done: Migration = { up: async () => undefined };
   return {
@@ -48,6 +48,12 @@ function migrations(dialect: Dialect, bridgePrefix: string): Record<string, Migr
     },
     '008_identities': {
       up: (db: Kysely<unknown>) => createIdentityTables(db, dialect),
+    },
+    // The prune job deletes expired one-time links in batches by their expiry (src/accounts/account-tokens.ts);
+    // built without blocking writes on a live table.
+    '009_account_tokens_expires_at': {
+      transaction: false,
+      up: (db: Kysely<unknown>) => createIndexOnline(db, dialect, { name: 'account_tokens_expires_at', table: 'account_tokens', columns: ['expires_at'] }),
     },
   };
 }

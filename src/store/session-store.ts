@@ -1,7 +1,7 @@
 import session from 'express-session';
 import type { Kysely } from 'kysely';
 import type { Request } from 'express';
-import type { Clock } from 'vf-login-bridge';
+import { inBatches, keyIn, type Clock } from 'vf-login-bridge';
 import { attachSnapshot, attachedSnapshot, createReaderReads, type ReaderReads } from './reader-snapshot';
 import type { DatabaseSchema } from './schema';
 
@@ -9,24 +9,20 @@ type Callback = (err?: unknown) => void;
 
 /**
  * express-session Store over the `sessions` table, through Kysely: the same code keeps
- * sessions in SQLite (the default) and PostgreSQL. Expired rows are never returned and are
- * pruned on a timer that does not keep the process alive. It has no `touch`: the site moves a
+ * sessions in SQLite (the default) and PostgreSQL. Expired rows are never returned; they are
+ * pruned by the leased prune job (src/site.ts), so one instance does it. It has no `touch`: the site moves a
  * session's expiry by saving it, and only when it moves by a minute (src/auth/session-lifetime.ts).
  */
 export class DatabaseSessionStore extends session.Store {
-  private readonly pruneTimer: NodeJS.Timeout;
   private readonly reads: ReaderReads;
 
   constructor(
     private readonly db: Kysely<DatabaseSchema>,
     private readonly clock: Clock,
     private readonly defaultTtlMs: number,
-    pruneEveryMs = 15 * 60_000,
   ) {
     super();
     this.reads = createReaderReads(db);
-    this.pruneTimer = setInterval(() => void this.prune().catch(() => undefined), pruneEveryMs);
-    this.pruneTimer.unref();
   }
 
   /** The session, its reader and its bridge row in one statement; the last two ride along unsaved. */
@@ -67,15 +63,27 @@ export class DatabaseSessionStore extends session.Store {
       .then(() => callback?.(), (err: unknown) => callback?.(err));
   }
 
-  /** Deletes expired rows; returns how many. */
-  async prune(): Promise<number> {
-    const result = await this.db.deleteFrom('sessions').where('expires_at', '<=', this.clock.now()).executeTakeFirst();
-    return Number(result.numDeletedRows);
+  /**
+   * Deletes expired rows, at most `batchSize` a statement (by the expires_at index, by key, the
+   * expiry checked again on each row, so a session saved meanwhile stays), until a batch comes back
+   * short; returns how many. No statement holds the table for long.
+   */
+  prune(batchSize = 500): Promise<number> {
+    const now = this.clock.now();
+    const expired = this.db.selectFrom('sessions').select('sid').where('expires_at', '<=', now).orderBy('expires_at').limit(batchSize);
+    return inBatches(batchSize, async () => {
+      const result = await this.db.deleteFrom('sessions').where(keyIn(this.db, 'sid', expired)).where('expires_at', '<=', now).executeTakeFirst();
+      return Number(result.numDeletedRows);
+    });
   }
 
-  close(): void {
-    clearInterval(this.pruneTimer);
+  /** Which of these sessions the table holds unexpired, in one statement (reconciliation asks a page at a time). */
+  async existing(sids: readonly string[]): Promise<ReadonlySet<string>> {
+    if (sids.length === 0) return new Set();
+    const rows = await this.db.selectFrom('sessions').select('sid').where('sid', 'in', sids).where('expires_at', '>', this.clock.now()).execute();
+    return new Set(rows.map((row) => row.sid));
   }
+
 
   private expiryOf(data: session.SessionData): number {
     const expires = data.cookie?.expires;

@@ -22,6 +22,10 @@ export interface SessionStoreHandle {
   readonly redisKeyPrefix: string;
   /** Whether the store still holds this session; rejects when it cannot tell. */
   exists(sid: string): Promise<boolean>;
+  /** Deletes expired sessions (the leased prune job runs it); Redis expires its own: 0. */
+  prune(): Promise<number>;
+  /** Which of these sessions the store still holds, in one round trip; rejects when it cannot tell. */
+  existing(sids: readonly string[]): Promise<ReadonlySet<string>>;
   ping(): Promise<void>;
   close(): Promise<void>;
 }
@@ -44,8 +48,10 @@ export function openDatabaseSessionStore(database: Database, clock: Clock, ttlMs
     redis: undefined,
     redisKeyPrefix: '',
     exists: (sid) => storeHas(store, sid),
+    existing: (sids) => boundDatabaseCall(rows.existing(sids)),
+    prune: () => boundDatabaseCall(rows.prune()),
     ping: () => database.ping(),
-    close: async () => rows.close(),
+    close: async () => undefined,
   };
 }
 
@@ -74,6 +80,8 @@ export async function openRedisSessionStore(url: string, ttlMs: number, keyPrefi
     redis: client,
     redisKeyPrefix: keyPrefix,
     exists: (sid) => storeHas(store, sid),
+    existing: (sids) => redisExisting(client, `${keyPrefix}sess:`, sids),
+    prune: async () => 0,
     ping: async () => {
       await boundRedisCall(client.ping());
     },
@@ -81,6 +89,12 @@ export async function openRedisSessionStore(url: string, ttlMs: number, keyPrefi
       if (client.isOpen) await boundRedisCall(client.close()).catch(() => client.destroy());
     },
   };
+}
+
+/** One EXISTS a session, sent together (node-redis pipelines the commands of one tick). */
+async function redisExisting(client: RedisClient, prefix: string, sids: readonly string[]): Promise<ReadonlySet<string>> {
+  const found = await boundRedisCall(Promise.all(sids.map((sid) => client.exists(prefix + sid))));
+  return new Set(sids.filter((_, i) => found[i] === 1));
 }
 
 /**

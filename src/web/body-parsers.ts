@@ -1,6 +1,6 @@
 import { isUtf8 } from 'node:buffer';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import express from 'express';
+import express, { type RequestHandler } from 'express';
 
 /** body-parser turns what `verify` throws into an error of this status and `type`. */
 function refused(status: number, type: string, message: string): Error {
@@ -34,3 +34,21 @@ export const formBody = express.urlencoded({ extended: false, limit: '16kb', par
 
 /** JSON: small, an object or an array at the top. */
 export const jsonBody = express.json({ limit: '16kb', strict: true, verify: utf8Only });
+
+/**
+ * Both parsers, as one middleware that a request without a body (every page view) passes at once:
+ * the parsers would only find that out themselves, each after its own checks.
+ */
+export const requestBodies: RequestHandler = (req, res, next) => {
+  if (!hasBody(req)) {
+    // What the parsers leave on a request without a body.
+    if (!Object.hasOwn(req, 'body')) req.body = undefined;
+    return next();
+  }
+  formBody(req, res, (err?: unknown) => (err ? next(err) : jsonBody(req, res, next)));
+};
+
+/** Whether a request carries a body, judged as the parsers judge it (type-is's hasBody). */
+export function hasBody(req: IncomingMessage): boolean {
+  return req.headers['transfer-encoding'] !== undefined || !Number.isNaN(Number(req.headers['content-length']));
+}

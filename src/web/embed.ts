@@ -1,4 +1,4 @@
-import type { RequestHandler } from 'express';
+import type { RequestHandler, Response } from 'express';
 import type { Bridge, PlatformSession } from 'vf-login-bridge';
 import { toHostUser } from '../host-user';
 import { snapshotFor } from '../store/reader-snapshot';
@@ -20,15 +20,21 @@ export function embedTagFor(src: string, platform: PlatformSession | null): Embe
  * re-login is due.
  */
 export function platformForPages(bridge: Bridge, embedSrc: string): RequestHandler {
-  return async (req, res, next) => {
-    let platform: PlatformSession | null = null;
-    if (req.user) {
-      // The bridge row read with the session, when it was (src/store/reader-snapshot.ts): no second read.
-      const known = snapshotFor(req);
-      platform = await bridge.platformSessionFor(req.sessionID, toHostUser(req.user), known && { row: known.bridgeRow });
-    }
+  const show = (res: Response, platform: PlatformSession | null) => {
     res.locals.platform = platform;
     res.locals.embed = embedTagFor(embedSrc, platform);
-    next();
+  };
+  // Not async: an anonymous page view makes no promise.
+  return (req, res, next) => {
+    if (!req.user) {
+      show(res, null);
+      return next();
+    }
+    // The bridge row read with the session, when it was (src/store/reader-snapshot.ts): no second read.
+    const known = snapshotFor(req);
+    return bridge.platformSessionFor(req.sessionID, toHostUser(req.user), known && { row: known.bridgeRow }).then((platform) => {
+      show(res, platform);
+      next();
+    });
   };
 }

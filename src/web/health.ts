@@ -14,6 +14,7 @@ export interface PlatformReadiness {
   token: string;
   /** why the platform cannot be used yet (not connected, reconnect needed) */
   reason?: string;
+  /** queued platform logouts, counted up to 10,000 (that figure: at least as many); -1 when unknown */
   pendingLogouts: number;
 }
 

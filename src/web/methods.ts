@@ -43,10 +43,14 @@ export function isSafeMethod(method: string): boolean {
   return SAFE_METHODS.has(method);
 }
 
-function allowedFor(path: string): string[] | undefined {
-  const methods = ROUTES.find(([pattern]) => pattern.test(path))?.[1];
-  // HEAD is answered wherever GET is (Express does so itself).
-  return methods && (methods.includes('GET') ? [...methods, 'HEAD'] : [...methods]);
+/** Each path's methods as answered: HEAD wherever GET is (Express does so itself). Built once. */
+const ANSWERED: ReadonlyArray<readonly [RegExp, readonly string[]]> = ROUTES.map(([pattern, methods]) => [
+  pattern,
+  methods.includes('GET') ? [...methods, 'HEAD'] : methods,
+]);
+
+function allowedFor(path: string): readonly string[] | undefined {
+  return ANSWERED.find(([pattern]) => pattern.test(path))?.[1];
 }
 
 export const onlyKnownMethods: RequestHandler = (req, res, next) => {

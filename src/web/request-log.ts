@@ -39,7 +39,8 @@ export function requestLog(logger: Logger): RequestHandler {
     const started = performance.now();
     const id = randomUUID();
     res.setHeader('X-Request-Id', id);
-    res.once('close', () => {
+    // 'close' comes once per answer: a plain listener, without once()'s wrapper.
+    res.on('close', () => {
       const status = res.statusCode;
       const error = res.err;
       const level: Level =

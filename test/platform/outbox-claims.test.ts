@@ -130,6 +130,36 @@ describe('reconciling bridge rows with the session store', () => {
     await expect(bridge.platformSessionFor('sid-kept', { id: '1', name: 'Kept' })).resolves.toEqual(kept);
   });
 
+  test('a store that answers for a page of ids at once is asked once a page, and ends the same rows', async () => {
+    const { bridge } = fixture.platform;
+    const sessions = new Map<string, string>();
+    for (let i = 0; i < 5; i += 1) sessions.set(`sid-${i}`, (await bridge.onLogin(`sid-${i}`, { id: String(i), name: `Reader ${i}` }))!.session);
+    const asked: string[][] = [];
+    const existing = async (ids: readonly string[]) => {
+      asked.push([...ids]);
+      return new Set(ids.filter((id) => id !== 'sid-1' && id !== 'sid-3'));
+    };
+    fixture.emulator.clock.advance(GRACE_MS);
+
+    await expect(bridge.reconcile({ existing })).resolves.toEqual({ checked: 5, ended: 2 });
+    expect(asked).toEqual([['sid-0', 'sid-1', 'sid-2', 'sid-3', 'sid-4']]);
+    await bridge.deliverPendingLogouts();
+    for (const [sid, session] of sessions) {
+      const gone = sid === 'sid-1' || sid === 'sid-3';
+      expect(fixture.emulator.sessionInfo(session)!.alive).toBe(!gone);
+      await expect(bridge.hasEnded(sid)).resolves.toBe(gone);
+    }
+  });
+
+  test('a page question that fails ends nothing', async () => {
+    const { bridge } = fixture.platform;
+    await bridge.onLogin('sid-a', { id: '1', name: 'A' });
+    fixture.emulator.clock.advance(GRACE_MS);
+
+    await expect(bridge.reconcile({ existing: async () => Promise.reject(new Error('store down')) })).rejects.toThrow('store down');
+    await expect(bridge.hasEnded('sid-a')).resolves.toBe(false);
+  });
+
   test('a store that cannot answer ends nothing', async () => {
     const { bridge } = fixture.platform;
     const platform = (await bridge.onLogin('sid-a', { id: '1', name: 'A' }))!;

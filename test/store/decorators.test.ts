@@ -142,7 +142,6 @@ describe('the session store as express-session gets it', () => {
       store.createSession(req, data!);
       expect(snapshotFor(req)).toMatchObject({ sid: 's1', user: { id, email: 'reader@example.com' } });
     } finally {
-      rows.close();
       await database.close();
     }
   });

@@ -25,7 +25,6 @@ describe('DatabaseSessionStore', () => {
     store = new DatabaseSessionStore(database.db, clock, DAY);
   });
   afterEach(async () => {
-    store.close();
     await database.close();
   });
 

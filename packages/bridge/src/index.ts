@@ -14,7 +14,7 @@ export {
   type ViafouraLocals,
 } from './express/adapter';
 export { createPlatform, type CreatePlatformOptions, type Platform, type PlatformOptions } from './create-platform';
-export { createBridge, liveHostSessionsOf, type Bridge, type BridgeDeps, type BridgeOptions, type HostUser } from './core';
+export { createBridge, liveHostSessionsOf, type Bridge, type BridgeDeps, type BridgeOptions, type HostSessionCheck, type HostUser } from './core';
 export {
   createAccountsClient,
   createTokenClient,
@@ -44,9 +44,10 @@ export { createHookRoutes, signHook, verifyHookSignature, SIGNATURE_TOLERANCE_SE
 export { createReplayGuard, standardWebhookHeaders, webhookSecretProblem, WEBHOOK_ID_MAX_LENGTH, WEBHOOK_ID_RETENTION_MS, type ReplayGuard } from './hooks';
 export { createBackchannelLogoutRoutes, type BackchannelLogoutDeps, type BackchannelLogoutOptions } from './oidc';
 export { openBridgeDatabase, type BridgeDatabase, type OpenBridgeDatabaseOptions } from './store/bridge-database';
-export { connectDatabase, toConnection, POSTGRES_LIMITS, type Connection, type ConnectOptions, type DatabaseSource, type Dialect } from './store/database';
+export { connectDatabase, toConnection, POSTGRES_LIMITS, type Connection, type ConnectOptions, type QueryRun, type DatabaseSource, type Dialect } from './store/database';
 export type { PgPoolHandle, RawClient, SqliteHandle } from './store/handles';
-export { runMigrations } from './store/migrations';
+export { inBatches, keyIn } from './core/batches';
+export { createIndexOnline, runMigrations, type OnlineIndex, type StepMigration } from './store/migrations';
 export { BRIDGE_TABLES, type BridgeSchema, type BridgeSessionsTable, type HookReplaysTable, type JobLeasesTable, type PendingLogoutsTable, type PlatformTokensTable } from './store/schema';
 export { DEFAULT_TABLE_PREFIX, TABLE_PREFIX_PATTERN, TablePrefixPlugin } from './store/table-prefix';
 export { claimJobLease } from './store/job-lease';

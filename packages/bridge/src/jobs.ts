@@ -36,6 +36,8 @@ export interface BackgroundJobDeps {
   bridge: Bridge;
   /** whether the session store holds this host session: false only when sure, rejects on a store error */
   hostSessionExists(sid: string): Promise<boolean>;
+  /** the same for a page of ids in one query, when the store can (the ids it holds): reconciliation then asks once a page */
+  hostSessionsExisting?: ((sids: readonly string[]) => Promise<ReadonlySet<string>>) | undefined;
   /** the app's own expired records, pruned with the bridge rows under the same lease (the site: rate-limit counters) */
   onPrune?: (() => Promise<void>) | undefined;
   /** the app's own queued work, run with each delivery pass; it claims its own rows, as the logouts do (the site: mail) */
@@ -92,7 +94,10 @@ export function createBackgroundJobs(deps: BackgroundJobDeps): BackgroundJobs {
     if (name === 'prune') {
       await bridge.pruneSessions();
       await deps.onPrune?.();
-    } else await bridge.reconcile(deps.hostSessionExists);
+    } else {
+      const existing = deps.hostSessionsExisting;
+      await bridge.reconcile(existing ? { existing } : deps.hostSessionExists);
+    }
     return true;
   }
 

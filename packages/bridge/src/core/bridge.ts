@@ -5,6 +5,7 @@ import { LoginQueue } from './login-queue';
 import { hasEnded, logoutUser, onLogout } from './logout';
 import { pruneSessions, Reconciler } from './maintenance';
 import { countLogouts } from './outbox-rows';
+import { PENDING_COUNT_CAP } from './policy';
 import type { Bridge, BridgeDeps } from './types';
 
 export type { Bridge, BridgeDeps, BridgeOptions, HostUser } from './types';
@@ -18,7 +19,7 @@ export function createBridge(deps: BridgeDeps): Bridge {
   const ctx = contextOf(deps);
   const logins = new LoginQueue();
   const reconciler = new Reconciler(ctx);
-  ctx.metrics?.watchPendingLogouts(() => countLogouts(ctx.db));
+  ctx.metrics?.watchPendingLogouts(() => countLogouts(ctx.db, PENDING_COUNT_CAP));
   return {
     onLogin: (hostSessionId, user) => onLogin(ctx, logins, hostSessionId, user),
     platformSessionFor: (hostSessionId, user, known) => platformSessionFor(ctx, logins, hostSessionId, user, known),
@@ -29,6 +30,6 @@ export function createBridge(deps: BridgeDeps): Bridge {
     hasEnded: (hostSessionId) => hasEnded(ctx, hostSessionId),
     pruneSessions: () => pruneSessions(ctx),
     reconcile: (hostSessionExists) => reconciler.pass(hostSessionExists),
-    status: async () => ({ circuit: ctx.circuit(), pendingLogouts: await countLogouts(ctx.db) }),
+    status: async () => ({ circuit: ctx.circuit(), pendingLogouts: await countLogouts(ctx.db, PENDING_COUNT_CAP) }),
   };
 }

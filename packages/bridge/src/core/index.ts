@@ -1,4 +1,4 @@
 /** The bridge core (docs/architecture.md): per host session, one platform session; logouts through a durable outbox. */
 export { createBridge } from './bridge';
 export { liveHostSessionsOf } from './session-rows';
-export type { Bridge, BridgeDeps, BridgeOptions, HostUser } from './types';
+export type { Bridge, BridgeDeps, BridgeOptions, HostSessionCheck, HostUser } from './types';

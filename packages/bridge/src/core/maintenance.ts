@@ -3,21 +3,41 @@
  * (docs/architecture.md#the-outbox), and ending rows whose host session the session store no
  * longer has.
  */
+import { inBatches } from './batches';
 import type { BridgeContext } from './context';
-import { enqueueLogout } from './outbox-rows';
+import type { HostSessionCheck } from './types';
+import { enqueueLogouts } from './outbox-rows';
 import { TOMBSTONE_KEEP_MS } from './policy';
 import { deleteAbandoned, deleteTombstones, endHostSession, reconcilePage } from './session-rows';
 
-/** Forgets rows of ended host sessions and of host sessions long expired; returns how many. */
+/**
+ * Forgets rows of ended host sessions and of host sessions long expired; returns how many. At most
+ * pruneBatchSize rows a statement, each batch committed on its own (docs/architecture.md#the-outbox).
+ */
 export async function pruneSessions(ctx: BridgeContext): Promise<number> {
-  const now = ctx.clock.now();
-  return ctx.db.transaction().execute(async (trx) => {
-    const tombstones = await deleteTombstones(trx, now - TOMBSTONE_KEEP_MS);
-    // The embed may still be keeping such a platform session alive: it is logged out, not just forgotten.
-    const abandoned = await deleteAbandoned(trx, now - ctx.options.forgetAfterMs);
-    for (const session of abandoned) if (session) await enqueueLogout(trx, session, now);
-    return tombstones + abandoned.length;
-  });
+  const { db, clock, options } = ctx;
+  const now = clock.now();
+  const limit = options.pruneBatchSize;
+  const tombstones = await inBatches(limit, () => deleteTombstones(db, now - TOMBSTONE_KEEP_MS, limit));
+  const abandoned = await inBatches(limit, () =>
+    db.transaction().execute(async (trx) => {
+      const sessions = await deleteAbandoned(trx, now - options.forgetAfterMs, limit);
+      // The embed may still be keeping such a platform session alive: it is logged out, not just
+      // forgotten, and queued in the transaction that deletes its row, so exactly once.
+      await enqueueLogouts(trx, sessions.filter((session): session is string => session !== null), now);
+      return sessions.length;
+    }),
+  );
+  return tombstones + abandoned;
+}
+
+/** The check as one question a page: a store that answers one id at a time is asked for each at once. */
+function existingOf(check: HostSessionCheck): (hostSessionIds: readonly string[]) => Promise<ReadonlySet<string>> {
+  if (typeof check !== 'function') return (ids) => check.existing(ids);
+  return async (ids) => {
+    const found = await Promise.all(ids.map((id) => check(id)));
+    return new Set(ids.filter((_, i) => found[i]));
+  };
 }
 
 /**
@@ -33,7 +53,8 @@ export class Reconciler {
     this.#ctx = ctx;
   }
 
-  async pass(hostSessionExists: (hostSessionId: string) => Promise<boolean>): Promise<{ checked: number; ended: number }> {
+  async pass(check: HostSessionCheck): Promise<{ checked: number; ended: number }> {
+    const existing = existingOf(check);
     const { db, clock, logger, options } = this.#ctx;
     const now = clock.now();
     let checked = 0;
@@ -42,9 +63,9 @@ export class Reconciler {
     while (checked < options.reconcileBatchSize) {
       const page = await reconcilePage(db, this.#cursor, now - options.reconcileGraceMs, pageSize);
       // Any answer but a sure "no" (an error, a timeout) ends the pass with nothing ended.
-      const exists = await Promise.all(page.map((hostSessionId) => hostSessionExists(hostSessionId)));
-      for (const [i, hostSessionId] of page.entries()) {
-        if (exists[i]) continue;
+      const alive = await existing(page);
+      for (const hostSessionId of page) {
+        if (alive.has(hostSessionId)) continue;
         if (await endHostSession(db, hostSessionId, now)) ended += 1;
       }
       checked += page.length;

@@ -6,6 +6,7 @@
 import { randomUUID } from 'node:crypto';
 import type { ExpressionBuilder, Kysely } from 'kysely';
 import type { BridgeSchema } from '../store/schema';
+import { keyIn } from './batches';
 import type { Db } from './context';
 
 export async function enqueueLogout(db: Db, session: string, now: number): Promise<void> {
@@ -14,6 +15,24 @@ export async function enqueueLogout(db: Db, session: string, now: number): Promi
     .values({ platform_session: session, attempts: 0, next_attempt_at: now, created_at: now, claim_token: null, claimed_until: null })
     .onConflict((oc) => oc.column('platform_session').doNothing())
     .execute();
+}
+
+/** Rows of one multi-row insert at most: batches split into powers of two up to this. */
+const INSERT_CHUNK = 256;
+
+/**
+ * Queues many logouts in the caller's transaction. A batch goes in chunks whose sizes are powers
+ * of two, so the statements have a handful of texts, each prepared once (src/store/pg-pool.ts).
+ */
+export async function enqueueLogouts(db: Db, sessions: readonly string[], now: number): Promise<void> {
+  let next = 0;
+  while (next < sessions.length) {
+    let size = INSERT_CHUNK;
+    while (size > sessions.length - next) size /= 2;
+    const rows = sessions.slice(next, next + size).map((session) => ({ platform_session: session, attempts: 0, next_attempt_at: now, created_at: now, claim_token: null, claimed_until: null }));
+    await db.insertInto('pending_logouts').values(rows).onConflict((oc) => oc.column('platform_session').doNothing()).execute();
+    next += size;
+  }
 }
 
 /**
@@ -37,14 +56,9 @@ export async function claimLogouts(
   update =
     'session' in which
       ? update.where('platform_session', '=', which.session)
-      : update.where('platform_session', 'in', (eb) =>
-          eb
-            .selectFrom('pending_logouts')
-            .select('platform_session')
-            .where('next_attempt_at', '<=', now)
-            .where(unclaimed)
-            .orderBy('next_attempt_at')
-            .limit(which.due),
+      : update.where(
+          // By key (src/core/batches.ts): PostgreSQL would otherwise join the whole outbox to the batch.
+          keyIn(db, 'platform_session', db.selectFrom('pending_logouts').select('platform_session').where('next_attempt_at', '<=', now).where(unclaimed).orderBy('next_attempt_at').limit(which.due)),
         );
   const rows = await update.returning('platform_session').execute();
   return { token, sessions: rows.map((row) => row.platform_session) };
@@ -82,18 +96,31 @@ export async function rescheduleLogout(
   return attempts;
 }
 
-/** Removes a queued logout, only while this caller's claim still holds it. */
-export async function deleteClaimedLogout(db: Kysely<BridgeSchema>, session: string, token: string): Promise<void> {
-  await db.deleteFrom('pending_logouts').where('platform_session', '=', session).where('claim_token', '=', token).execute();
+/** Removes queued logouts, only those this caller's claim still holds. */
+export async function deleteClaimedLogouts(db: Kysely<BridgeSchema>, sessions: readonly string[], token: string): Promise<void> {
+  if (sessions.length === 0) return;
+  await db.deleteFrom('pending_logouts').where('platform_session', 'in', sessions).where('claim_token', '=', token).execute();
 }
 
-/** Drops queued logouts created at or before `createdUpTo`; returns how many. */
-export async function expireLogouts(db: Kysely<BridgeSchema>, createdUpTo: number): Promise<number> {
-  const expired = await db.deleteFrom('pending_logouts').where('created_at', '<=', createdUpTo).executeTakeFirst();
+/**
+ * Drops at most `limit` queued logouts created at or before `createdUpTo`, oldest first, by key
+ * (the created_at index finds them); returns how many. The condition is checked again on each row
+ * deleted, so only expired rows go whatever happened to them since the inner select.
+ */
+export async function expireLogouts(db: Kysely<BridgeSchema>, createdUpTo: number, limit: number): Promise<number> {
+  const expired = await db
+    .deleteFrom('pending_logouts')
+    .where(keyIn(db, 'platform_session', db.selectFrom('pending_logouts').select('platform_session').where('created_at', '<=', createdUpTo).orderBy('created_at').limit(limit)))
+    .where('created_at', '<=', createdUpTo)
+    .executeTakeFirst();
   return Number(expired.numDeletedRows);
 }
 
-export async function countLogouts(db: Kysely<BridgeSchema>): Promise<number> {
-  const row = await db.selectFrom('pending_logouts').select((eb) => eb.fn.countAll().as('n')).executeTakeFirstOrThrow();
+/** Queued logouts, counted up to `cap`: reads at most that many keys however long the outbox is. */
+export async function countLogouts(db: Kysely<BridgeSchema>, cap: number): Promise<number> {
+  const row = await db
+    .selectFrom((eb) => eb.selectFrom('pending_logouts').select('platform_session').limit(cap).as('capped'))
+    .select((eb) => eb.fn.countAll().as('n'))
+    .executeTakeFirstOrThrow();
   return Number(row.n);
 }

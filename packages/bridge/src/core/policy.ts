@@ -14,6 +14,13 @@ export const HOUR = 60 * 60 * 1000;
 export const TOMBSTONE_KEEP_MS = HOUR;
 /** Queued logouts sent to the platform at once while the circuit is closed. */
 export const DELIVERY_CONCURRENCY = 10;
+/**
+ * Queued logouts are counted up to this many (status, the metric, a delivery pass's `remaining`):
+ * a figure of this size means "at least", and counting never reads the whole outbox.
+ */
+export const PENDING_COUNT_CAP = 10_000;
+/** The largest prune batch: whatever the option says, no batch's statement or transaction grows long. */
+export const MAX_PRUNE_BATCH = 5_000;
 
 export type ResolvedOptions = Required<BridgeOptions>;
 
@@ -32,11 +39,15 @@ export function resolveOptions(options: BridgeOptions = {}): ResolvedOptions {
     deliveryBatchSize: options.deliveryBatchSize ?? 100,
     deliveryLeaseMs: options.deliveryLeaseMs ?? 60_000,
     reconcileGraceMs: options.reconcileGraceMs ?? 5 * 60_000,
-    reconcileBatchSize: options.reconcileBatchSize ?? 10_000,
+    reconcileBatchSize: options.reconcileBatchSize ?? 50_000,
     forgetAfterMs: options.forgetAfterMs ?? 7 * 24 * HOUR + platformIdleMs,
+    pruneBatchSize: options.pruneBatchSize ?? 500,
   };
   for (const [name, value] of Object.entries(resolved)) {
     if (!Number.isFinite(value) || value <= 0) throw new TypeError(`bridge option ${name} must be a positive number`);
+  }
+  if (!Number.isInteger(resolved.pruneBatchSize) || resolved.pruneBatchSize > MAX_PRUNE_BATCH) {
+    throw new TypeError(`bridge option pruneBatchSize must be a whole number up to ${MAX_PRUNE_BATCH}`);
   }
   if (resolved.idleReloginMs >= platformIdleMs) throw new TypeError('idleReloginMs must be shorter than platformIdleMs');
   return resolved;

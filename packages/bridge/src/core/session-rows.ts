@@ -7,6 +7,7 @@ import type { PlatformSession } from '../platform/accounts-client';
 import type { BridgeSchema } from '../store/schema';
 import { compileOnce } from '../store/compiled-query';
 import { BRIDGE_SESSION_COLUMNS, type BridgeSessionRow } from '../store/session-columns';
+import { keyIn } from './batches';
 import type { Db } from './context';
 import { enqueueLogout } from './outbox-rows';
 import { emptyRow, sessionLeftOver } from './policy';
@@ -147,16 +148,35 @@ export function endUserSessions(db: Kysely<BridgeSchema>, hostUserId: string, no
   return db.transaction().execute((trx) => endRows(trx, { hostUserId }, now));
 }
 
-/** Forgets tombstones that ended at or before `endedUpTo`; returns how many. */
-export async function deleteTombstones(trx: Db, endedUpTo: number): Promise<number> {
-  const tombstones = await trx.deleteFrom('bridge_sessions').where('ended_at', '<=', endedUpTo).executeTakeFirst();
+/**
+ * Forgets at most `limit` tombstones that ended at or before `endedUpTo`, oldest first; returns
+ * how many. By key, with the condition checked again on each row deleted: on PostgreSQL a row
+ * that changed after the inner select is deleted only if it still qualifies.
+ */
+export async function deleteTombstones(db: Db, endedUpTo: number, limit: number): Promise<number> {
+  const tombstones = await db
+    .deleteFrom('bridge_sessions')
+    .where(keyIn(db, 'host_sid', db.selectFrom('bridge_sessions').select('host_sid').where('ended_at', '<=', endedUpTo).orderBy('ended_at').limit(limit)))
+    .where('ended_at', '<=', endedUpTo)
+    .executeTakeFirst();
   return Number(tombstones.numDeletedRows);
 }
 
-/** Deletes live rows no page view has touched since `idleSince`; returns their platform sessions (null: none). */
-export async function deleteAbandoned(trx: Db, idleSince: number): Promise<Array<string | null>> {
+/**
+ * Deletes at most `limit` live rows no page view has touched since `idleSince`, longest idle
+ * first; returns their platform sessions (null: none). A row a page view touches after the inner
+ * select is kept: the outer condition is checked again on the row as it is then.
+ */
+export async function deleteAbandoned(trx: Db, idleSince: number, limit: number): Promise<Array<string | null>> {
   const abandoned = await trx
     .deleteFrom('bridge_sessions')
+    .where(
+      keyIn(
+        trx,
+        'host_sid',
+        trx.selectFrom('bridge_sessions').select('host_sid').where('ended_at', 'is', null).where('last_activity_at', '<=', idleSince).orderBy('last_activity_at').limit(limit),
+      ),
+    )
     .where('ended_at', 'is', null)
     .where('last_activity_at', '<=', idleSince)
     .returning('platform_session')

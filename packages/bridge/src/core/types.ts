@@ -28,7 +28,7 @@ export interface Bridge {
   onLogout(hostSessionId: string): Promise<void>;
   /** Every host session of that user: platform logouts queued and delivered; the host session ids returned for the site to destroy. */
   logoutUser(hostUserId: string): Promise<{ hostSessionIds: string[] }>;
-  /** Retries queued platform logouts that are due. */
+  /** Retries queued platform logouts that are due; `remaining` is counted up to 10,000 (that figure: at least as many). */
   deliverPendingLogouts(): Promise<{ delivered: number; remaining: number }>;
   /** Whether this host session has logged out (its row is a tombstone). */
   hasEnded(hostSessionId: string): Promise<boolean>;
@@ -37,11 +37,21 @@ export interface Bridge {
   /**
    * Ends the rows whose host session the session store no longer has (a flushed or restarted
    * Redis, an expired database session) and queues their platform logouts. `hostSessionExists`
-   * must answer false only when it is sure: an error stops the pass and nothing is ended.
+   * must answer false only when it is sure: an error stops the pass and nothing is ended. A
+   * store that can answer for many ids in one query is given as `{ existing }`: one question a page.
    */
-  reconcile(hostSessionExists: (hostSessionId: string) => Promise<boolean>): Promise<{ checked: number; ended: number }>;
+  reconcile(hostSessionExists: HostSessionCheck): Promise<{ checked: number; ended: number }>;
+  /** `pendingLogouts` is counted up to 10,000: that figure means at least as many. */
   status(): Promise<{ circuit: CircuitState; pendingLogouts: number }>;
 }
+
+/**
+ * Whether the session store still holds host sessions: one id at a time, or a page of ids at once
+ * (the ids it holds; rejects when it cannot tell).
+ */
+export type HostSessionCheck =
+  | ((hostSessionId: string) => Promise<boolean>)
+  | { existing(hostSessionIds: readonly string[]): Promise<ReadonlySet<string>> };
 
 export interface BridgeOptions {
   /** Re-login when the platform session has been idle this long. Default 11.5 h, inside the platform's 12 h. */
@@ -65,7 +75,7 @@ export interface BridgeOptions {
   deliveryLeaseMs?: number | undefined;
   /** reconcile() leaves rows active this recently alone: their session may not be saved yet. Default 5 min. */
   reconcileGraceMs?: number | undefined;
-  /** Rows reconcile() checks per pass at most; the next pass goes on from there. Default 10,000. */
+  /** Rows reconcile() checks per pass at most; the next pass goes on from there. Default 50,000: 2M rows in 40 passes, inside the platform's 12-hour idle limit at one pass in 10 minutes. */
   reconcileBatchSize?: number | undefined;
   /**
    * A row no page view has touched for this long belongs to a host session that has expired
@@ -73,6 +83,12 @@ export interface BridgeOptions {
    * lifetime plus the platform's.
    */
   forgetAfterMs?: number | undefined;
+  /**
+   * Rows one statement of pruning or of the outbox's expiry deletes at most, each batch in a short
+   * transaction of its own, so a large table never holds SQLite's write lock or PostgreSQL's row
+   * locks for long (docs/architecture.md#the-outbox). Default 500, at most 5,000.
+   */
+  pruneBatchSize?: number | undefined;
 }
 
 export interface BridgeDeps {

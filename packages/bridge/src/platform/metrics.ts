@@ -118,7 +118,7 @@ export function createPlatformMetrics(registry: MetricsRegistry | undefined): Pl
   });
   new Gauge({
     name: 'vf_bridge_pending_logouts',
-    help: 'Platform logouts queued because the platform could not be reached yet',
+    help: 'Platform logouts queued because the platform could not be reached yet, counted up to 10000 (10000: at least that many)',
     registers,
     async collect() {
       if (pendingSource) this.set(await pendingSource());

@@ -27,6 +27,12 @@ export interface Connection {
   close(): Promise<void>;
 }
 
+/** What `onQuery` is told of a statement besides its SQL. */
+export interface QueryRun {
+  readonly parameters: readonly unknown[];
+  readonly durationMs: number;
+}
+
 export interface ConnectOptions {
   /** where a dropped idle PostgreSQL connection is reported; it is never fatal */
   logger?: Logger | undefined;
@@ -34,8 +40,11 @@ export interface ConnectOptions {
   applicationName?: string | undefined;
   /** how long a query waits for a pooled PostgreSQL connection. Default POSTGRES_LIMITS.connectTimeoutMs */
   connectionWaitMs?: number | undefined;
-  /** called with each statement's SQL as it runs (counting, never logging: parameters are not passed) */
-  onQuery?: ((sql: string) => void) | undefined;
+  /**
+   * Called with each statement's SQL once it has run, and its parameters and duration (for
+   * counting, timing and planning it again: parameters may hold secrets and are never to be logged).
+   */
+  onQuery?: ((sql: string, ran: QueryRun) => void) | undefined;
 }
 
 /**
@@ -154,10 +163,10 @@ function postgresConnection(pool: PgPoolHandle, options: ConnectOptions, owned: 
   return { db, dialect: 'postgres', raw: { dialect: 'postgres', client: pool }, ping: () => pingOf(db), close: () => db.destroy() };
 }
 
-/** Kysely's log hook, reduced to the statement's text: migrations' statements included. */
+/** Kysely's log hook, reduced to the statement, its parameters and its time: migrations' statements included. */
 function logOption(options: ConnectOptions): Pick<KyselyConfig, 'log'> {
   const onQuery = options.onQuery;
-  return onQuery ? { log: (event) => onQuery(event.query.sql) } : {};
+  return onQuery ? { log: (event) => onQuery(event.query.sql, { parameters: event.query.parameters, durationMs: event.queryDurationMillis }) } : {};
 }
 
 export type { PgClientHandle };

@@ -29,6 +29,14 @@ export function statementNames(limit = 256): (text: string) => string | undefine
   };
 }
 
+/**
+ * The one statement allowed to outrun the client's answer timeout: a migration's concurrent index
+ * build (src/store/migrations.ts), which blocks no writer and takes as long as the table is large.
+ */
+const LONG_STATEMENT = /^\s*(create|drop) index concurrently /i;
+/** A day: the longest timer Node keeps is under 25 days. */
+const LONG_STATEMENT_TIMEOUT_MS = 24 * 60 * 60_000;
+
 /** A checked-out client as Kysely sees it: the bridge's statements named and typed, the client itself untouched. */
 class BridgeClient implements PostgresPoolClient {
   constructor(
@@ -42,7 +50,8 @@ class BridgeClient implements PostgresPoolClient {
   query(sqlOrCursor: unknown, parameters?: ReadonlyArray<unknown>): unknown {
     if (typeof sqlOrCursor !== 'string') return this.client.query(sqlOrCursor as object);
     const name = parameters && parameters.length > 0 ? this.nameFor(sqlOrCursor) : undefined;
-    return this.client.query({ text: sqlOrCursor, values: parameters ?? [], types: this.types, ...(name ? { name } : {}) });
+    const long = LONG_STATEMENT.test(sqlOrCursor) ? { query_timeout: LONG_STATEMENT_TIMEOUT_MS } : {};
+    return this.client.query({ text: sqlOrCursor, values: parameters ?? [], types: this.types, ...(name ? { name } : {}), ...long });
   }
 
   release(destroy?: boolean): void {
