@@ -1,4 +1,4 @@
-import type { Kysely, Transaction } from 'kysely';
+import type { Kysely } from 'kysely';
 import type { Clock } from '../clock';
 import type { Logger } from '../logger';
 import type { AccountsClient } from '../platform/accounts-client';
@@ -7,9 +7,6 @@ import type { BridgeSchema } from '../store/schema';
 import { resolveOptions, type ResolvedOptions } from './policy';
 import { createRowReads, type RowReads } from './session-rows';
 import type { BridgeDeps } from './types';
-
-/** A statement runs on the database or inside the caller's transaction. */
-export type Db = Kysely<BridgeSchema> | Transaction<BridgeSchema>;
 
 /** What every part of the bridge works with: its dependencies, checked, and its options, resolved. None of it changes. */
 export interface BridgeContext {

@@ -5,9 +5,8 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { ExpressionBuilder, Kysely } from 'kysely';
-import type { BridgeSchema } from '../store/schema';
+import type { BridgeSchema, Db } from '../store/schema';
 import { keyIn } from './batches';
-import type { Db } from './context';
 
 export async function enqueueLogout(db: Db, session: string, now: number): Promise<void> {
   await db

@@ -4,11 +4,10 @@
  */
 import type { Kysely } from 'kysely';
 import type { PlatformSession } from '../platform/accounts-client';
-import type { BridgeSchema } from '../store/schema';
+import type { BridgeSchema, Db } from '../store/schema';
 import { compileOnce } from '../store/compiled-query';
 import { BRIDGE_SESSION_COLUMNS, type BridgeSessionRow } from '../store/session-columns';
 import { keyIn } from './batches';
-import type { Db } from './context';
 import { enqueueLogout } from './outbox-rows';
 import { emptyRow, sessionLeftOver } from './policy';
 

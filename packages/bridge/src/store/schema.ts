@@ -4,6 +4,7 @@
  * SQL, so no statement of the library can name a table of the publisher's.
  * Times are milliseconds since the epoch (bigint in PostgreSQL, read back as numbers).
  */
+import type { Kysely, Transaction } from 'kysely';
 
 /** One row per logged-in host session: the bridge's index of platform sessions by host user. */
 export interface BridgeSessionsTable {
@@ -67,3 +68,6 @@ export interface BridgeSchema {
 }
 
 export const BRIDGE_TABLES = ['bridge_sessions', 'pending_logouts', 'hook_replays', 'job_leases', 'platform_tokens'] as const satisfies ReadonlyArray<keyof BridgeSchema>;
+
+/** A statement runs on the database or inside the caller's transaction. */
+export type Db = Kysely<BridgeSchema> | Transaction<BridgeSchema>;
