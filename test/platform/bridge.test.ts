@@ -80,7 +80,7 @@ describe('bridge: platform sessions for host sessions', () => {
       expect(results.every((result) => result !== null)).toBe(true);
       expect(fixture.emulator.stats().calls.token).toBe(1);
       expect(fixture.emulator.stats().calls.login).toBe(1000);
-    });
+    }, 120_000);
 
     test('simultaneous page views of a session that needs a login share one platform login', async () => {
       const { bridge } = fixture.platform;
