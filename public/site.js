@@ -31,6 +31,28 @@
     document.body.dataset.reader = 'anonymous';
   }
 
+  /** Says it in the page's polite live region (views/layout.eta), which screen readers announce. */
+  function announce(text) {
+    var region = document.querySelector('[data-announcer]');
+    if (!region) return;
+    var note = document.createElement('p');
+    note.className = 'form-ok';
+    note.textContent = text;
+    region.replaceChildren(note);
+  }
+
+  /**
+   * Focus goes to "Log in" rather than fall to <body>: always after the reader's own logout, and
+   * after another tab's only when it sat on something now hidden (a focus moved for no reason of
+   * the reader's would scroll the page away from where they are reading).
+   */
+  function focusLogin(always) {
+    var active = document.activeElement;
+    var lost = active !== null && active !== document.body && active.closest('[hidden]') !== null;
+    var link = document.querySelector('[data-login-link]');
+    if (link && (always || lost)) link.focus();
+  }
+
   // "Log out" by AJAX; without JavaScript the same form posts and redirects.
   document.addEventListener('submit', function (event) {
     var form = event.target;
@@ -46,6 +68,8 @@
       .then(function (body) {
         if (!body || body.ok !== true) throw new Error('logout failed');
         showAnonymous();
+        announce('You are logged out.');
+        focusLogin(true);
         logOutEmbed();
         // Logged in at the publisher's identity provider: its own logout page comes next (RP-initiated logout).
         if (typeof body.providerLogout === 'string' && /^https?:\/\//.test(body.providerLogout)) location.assign(body.providerLogout);
@@ -74,6 +98,8 @@
       .then(function (state) {
         if (state && state.user === null) {
           showAnonymous();
+          announce('You are logged out.');
+          focusLogin(false);
           logOutEmbed();
         }
       })

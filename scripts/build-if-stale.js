@@ -23,6 +23,21 @@ const built = fs.statSync(stamp, { throwIfNoEntry: false })?.mtimeMs ?? 0;
 const changed = Math.max(...inputs.map((input) => newest(path.join(root, input))));
 if (built > changed) process.exit(0);
 
+/**
+ * The one line said before a build, so a first start is not silent while tsc runs. In the format
+ * the site's own lines will have (src/config.ts logFormatOf, which reads LOG_FORMAT, also from
+ * .env): a JSON record for a log collector, the words for a person. On stderr, so the output of
+ * `npm run admin` and `npm run hook` stays theirs alone.
+ */
+function sayBuilding() {
+  const message = `Building the site from its TypeScript sources (${built ? 'a source changed since the last build' : 'no build yet'}); a first build takes about 15 s`;
+  const env = { ...process.env };
+  if (fs.existsSync('.env')) Object.assign(env, require('node:util').parseEnv(fs.readFileSync('.env', 'utf8')), process.env);
+  const json = env.LOG_FORMAT === 'json' || (env.LOG_FORMAT !== 'pretty' && !process.stdout.isTTY && env.NODE_ENV === 'production');
+  process.stderr.write(json ? `${JSON.stringify({ level: 30, time: Date.now(), msg: message })}\n` : `${message}\n`);
+}
+
+sayBuilding();
 const tsc = require.resolve('typescript/bin/tsc', { paths: [root] });
 // tsc's build mode builds the library, then the emulator (which uses it), then the site.
 const result = spawnSync(process.execPath, [tsc, '-b', path.join(root, 'tsconfig.build.json')], { stdio: 'inherit' });

@@ -37,6 +37,8 @@ import { chain, onlyAt } from './web/chain';
 import { fixedHeaders } from './web/fixed-headers';
 import { createHookRoutes } from 'vf-login-bridge';
 import { createPlatformAdminRoutes, type PlatformAdminDeps } from './web/platform-admin';
+import { createRequestMetrics } from './web/request-metrics';
+import { createAdminStatusRoutes, type AdminStatusDeps } from './web/admin-status';
 import type { MailOutbox } from './mail/outbox';
 import type { DevInbox } from './mail/dev-inbox';
 import type { PendingWork } from './pending-work';
@@ -79,6 +81,8 @@ export interface AppDeps {
     status(): Promise<PlatformReadiness>;
     /** the operator's platform page and connect (src/web/platform-admin.ts); unset: no such page */
     admin?: Omit<PlatformAdminDeps, 'clock' | 'logger' | 'render'> | undefined;
+    /** the operator's status page (src/web/admin-status.ts); unset: no such page */
+    statusPage?: Pick<AdminStatusDeps, 'activity' | 'tokens'> | undefined;
   };
   settings: {
     sessionSecret: string;
@@ -95,6 +99,8 @@ export interface AppDeps {
     hookSecret: string | undefined;
     /** Standard Webhooks secrets (docs/webhooks.md); empty: those hooks are refused */
     hookSecrets: readonly string[];
+    /** count and time every request by route pattern and status class (src/web/request-metrics.ts); default true */
+    requestMetrics?: boolean | undefined;
   };
 }
 
@@ -129,9 +135,12 @@ export function createApp(deps: AppDeps): Express {
   app.set('trust proxy', settings.trustProxy ? 1 : false);
   app.set('query parser', 'simple');
 
-  // Steps 1 and 2 run as one layer (src/web/chain.ts): every request goes through them.
+  // Steps 0 to 2 run as one layer (src/web/chain.ts): every request goes through them.
+  const counted = settings.requestMetrics === false ? [] : [createRequestMetrics(deps.metrics).handler];
   app.use(
     chain(
+      // 0. Every request is counted and timed by route pattern and status class (src/web/request-metrics.ts).
+      ...counted,
       // 1. Every request gets an id and, when its level is on, one log line with secrets redacted.
       requestLog(logger),
       // 2. Headers: a strict CSP with no inline script; the platform's origin may load its embed.
@@ -246,6 +255,7 @@ export function createApp(deps: AppDeps): Express {
   );
   if (oidc) app.use(createOidcLoginRoutes({ provider: oidc, identities, passport, hostSessions, render, logger }));
   if (platform.admin) app.use(createPlatformAdminRoutes({ ...platform.admin, clock, logger, render }));
+  if (platform.statusPage) app.use(createAdminStatusRoutes({ ...platform.statusPage, registry: deps.metrics, bridge: platform.bridge, db: database.db, clock, render }));
   app.use(
     createAuthRoutes({
       users,

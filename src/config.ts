@@ -203,6 +203,10 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
     if (e.RATE_LIMIT_LOGIN_CEILING <= 2 * e.RATE_LIMIT_LOGIN_ACCOUNT + e.RATE_LIMIT_LOGIN_ACCOUNT_CLIENT) {
       add('RATE_LIMIT_LOGIN_CEILING', 'must be more than twice RATE_LIMIT_LOGIN_ACCOUNT plus RATE_LIMIT_LOGIN_ACCOUNT_CLIENT');
     }
+    // The bundled emulator listens before the site does: on the site's port, the site would find it taken.
+    if (!token && !tokens.problems.length && e.EMULATOR_PORT !== undefined && e.EMULATOR_PORT !== 0 && e.EMULATOR_PORT === e.PORT) {
+      add('EMULATOR_PORT', `${e.EMULATOR_PORT} is PORT too; set EMULATOR_PORT to another port, or 0 for any free one`);
+    }
   }
   if (!parsed.success || problems.size > 0) throw new ConfigError([...problems.values()]);
   const e = parsed.data;

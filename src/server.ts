@@ -3,8 +3,9 @@ import http from 'node:http';
 import { systemClock } from 'vf-login-bridge';
 import { ConfigError, DEFAULT_DATABASE_URL, loadConfig, logFormatOf, type Config } from './config';
 import { createConsoleLines, createLogger, logProcessWarnings, type ConsoleLines, type Logger } from './logger';
-import { DEMO_API_KEY, DEMO_EMULATOR_PORT, DEMO_SITE_ID, startEmulator, tryItLines, type RunningEmulator } from 'vf-platform-emulator';
-import { configErrorFields, startupFailureFields, startupFailureLine, underSetting } from './startup-errors';
+import { DEMO_API_KEY, DEMO_SITE_ID, tryItLines, type RunningEmulator } from 'vf-platform-emulator';
+import { configErrorFields, startupFailureFields, startupFailureLine, StartupError, underSetting } from './startup-errors';
+import { movedAsideLine, startBundledEmulator } from './bundled-emulator';
 import { openSite, type Site } from './site';
 import { ensureSessionSecret } from './store/session-secret';
 import { createSmtpTransport } from './mail/transport';
@@ -45,8 +46,9 @@ async function main(): Promise<void> {
   }
   for (const warning of config.warnings) logger.warn(warning);
   // The default database's folder is made on first start; any other path's folder must exist.
-  if (config.databaseUrl === DEFAULT_DATABASE_URL) fs.mkdirSync('data', { recursive: true });
-  const emulator = config.platform.mode === 'emulator' ? await startBundledEmulator(config, logger) : undefined;
+  if (config.databaseUrl === DEFAULT_DATABASE_URL) await underSetting({ setting: 'DATABASE_URL', url: config.databaseUrl }, () => fs.mkdirSync('data', { recursive: true }));
+  const sessionSecret = config.sessionSecret ?? (await underSetting({ setting: 'DATA_DIR', path: config.dataDir }, () => ensureSessionSecret(config.dataDir)));
+  const emulator = config.platform.mode === 'emulator' ? await startBundledEmulator({ sitePort: config.port, emulatorPort: config.platform.emulatorPort, logger }) : undefined;
   const platform =
     config.platform.mode === 'remote'
       ? config.platform
@@ -76,7 +78,7 @@ async function main(): Promise<void> {
       transport: config.mail.smtpUrl ? createSmtpTransport(config.mail.smtpUrl, config.mail.from) : undefined,
       publicUrl: config.mail.publicUrl ?? `http://${config.host}:${config.port}`,
     },
-    sessionSecret: config.sessionSecret ?? ensureSessionSecret(config.dataDir),
+    sessionSecret,
     sessionIdleMs: config.sessionIdleMs,
     sessionAbsoluteMs: config.sessionAbsoluteMs,
     sessionMaxPerUser: config.sessionMaxPerUser,
@@ -103,6 +105,7 @@ async function main(): Promise<void> {
   logger.info({ url: `http://${config.host}:${port}`, platform: config.platform.mode }, 'site listening');
   const siteUrl = `http://${config.host}:${port}`;
   consoleLines.info(`The Harbour Ledger is at ${siteUrl}/` + (emulator ? ` (platform emulator at ${emulator.url})` : ''), { url: siteUrl, emulatorUrl: emulator?.url });
+  if (emulator?.movedAside) consoleLines.info(movedAsideLine(emulator.movedAside.from, emulator.url), { emulatorUrl: emulator.url });
   if (emulator) printEmulatorLines(emulator.url);
   if (site.devInbox) consoleLines.info(`Mail is not sent (no SMTP_URL): read it at ${siteUrl}/dev/mail`);
 
@@ -165,27 +168,12 @@ function printEmulatorLines(url: string): void {
   for (const line of tryItLines(url, DEMO_SITE_ID, DEMO_API_KEY)) consoleLines.item(line);
 }
 
-/**
- * No credentials: the bundled platform emulator runs in-process with the documented demo ones
- * (README.md, docs/platform-protocol.md#try-it), on the demo port when it is free and
- * EMULATOR_PORT is unset.
- */
-async function startBundledEmulator(config: Config, logger: Logger) {
-  const siteId = DEMO_SITE_ID;
-  const apiKey = DEMO_API_KEY;
-  const chosen = config.platform.mode === 'emulator' ? config.platform.emulatorPort : 0;
-  // Its admin API moves the clock, injects faults and ends sessions: loopback only, whatever HOST says.
-  const host = '127.0.0.1';
-  const start = (port: number) => startEmulator({ siteId, apiKey, host, port, logger: logger.child({ component: 'emulator' }) });
-  const emulator = await underSetting({ setting: 'EMULATOR_PORT', address: `${host}:${chosen ?? DEMO_EMULATOR_PORT}` }, () =>
-    chosen !== undefined
-      ? start(chosen)
-      : start(DEMO_EMULATOR_PORT).catch((error: NodeJS.ErrnoException) => (error.code === 'EADDRINUSE' ? start(0) : Promise.reject(error))),
-  );
-  return Object.assign(emulator, { siteId, apiKey });
-}
-
 main().catch((error: unknown) => {
   consoleLines.error(startupFailureLine(error), startupFailureFields(error));
+  // The one line's advice for an error no step recognised (src/startup-errors.ts): its whole account.
+  const level = process.env['LOG_LEVEL'];
+  if (!(error instanceof StartupError) && (level === 'debug' || level === 'trace')) {
+    consoleLines.error(`The whole error: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`, { code: 'STARTUP_FAILED' });
+  }
   process.exit(1);
 });

@@ -20,6 +20,7 @@ import { createAccountTokens } from './accounts/account-tokens';
 import { createPendingWork, type PendingWork } from './pending-work';
 import type { LoginConfig } from './login-config';
 import { createOidcProvider, type OidcProvider } from './oidc/provider';
+import { RecentActivity } from './web/recent-activity';
 
 const DEFAULT_SESSION_ABSOLUTE_MS = 30 * 24 * 60 * 60_000;
 const DEFAULT_SESSION_MAX_PER_USER = 20;
@@ -72,6 +73,8 @@ export interface SiteOptions {
   onQuery?: ConnectOptions['onQuery'];
   /** process metrics (event loop, memory); off in tests, where many sites share one process */
   processMetrics?: boolean;
+  /** `false`: no http_requests_total or http_request_duration_seconds; the bench measures what they cost with it. Default true. */
+  requestMetrics?: boolean;
 }
 
 export interface SiteMailOptions {
@@ -122,6 +125,7 @@ export async function openSite(options: SiteOptions): Promise<Site> {
     const metrics = new Registry();
     if (options.processMetrics) collectDefaultMetrics({ register: metrics });
 
+    const activity = new RecentActivity(clock);
     const platform = createPlatform({
       baseUrl: options.platform.baseUrl,
       siteId: options.platform.siteId,
@@ -136,6 +140,8 @@ export async function openSite(options: SiteOptions): Promise<Site> {
       logger,
       db: database.db,
       registry: metrics,
+      // The status page's last hour hears what the bridge's counters count (src/web/recent-activity.ts).
+      onOutcome: activity.hear,
     });
     opened.push(() => platform.close());
     // express-session and the host sessions get the store that drops saves of ended sessions (docs/architecture.md#a-logout).
@@ -220,6 +226,7 @@ export async function openSite(options: SiteOptions): Promise<Site> {
           callbackPath: options.platform.token?.redirectUrl ? new URL(options.platform.token.redirectUrl).pathname : '/admin/platform/callback',
           authorizeOrigin: options.platform.token?.authorizeUrl ? new URL(options.platform.token.authorizeUrl).origin : undefined,
         },
+        statusPage: { activity, tokens: platform.tokens },
       },
       settings: {
         sessionSecret: options.sessionSecret,
@@ -230,6 +237,7 @@ export async function openSite(options: SiteOptions): Promise<Site> {
         trustProxy: options.trustProxy,
         hookSecret: options.hookSecret,
         hookSecrets: options.hookSecrets ?? [],
+        requestMetrics: options.requestMetrics ?? true,
       },
     });
 

@@ -1,7 +1,7 @@
 import path from 'node:path';
 
 /** The settings a start-up step can fail on; each failure names one of them. */
-export type StartupSetting = 'PORT' | 'HOST' | 'EMULATOR_PORT' | 'DATABASE_URL' | 'REDIS_URL';
+export type StartupSetting = 'PORT' | 'HOST' | 'EMULATOR_PORT' | 'DATABASE_URL' | 'REDIS_URL' | 'DATA_DIR';
 
 /**
  * A start-up step that failed, tied to the setting to change. Its message is the one line
@@ -58,6 +58,16 @@ export function redisTarget(url: string): string {
   }
 }
 
+/**
+ * What pg says, without a code, when it reached a host but no PostgreSQL answered: nothing came
+ * back within its connect timeout (an unroutable address, a firewall that drops), or something
+ * took the connection and closed it (a proxy, another service on that port).
+ */
+const POSTGRES_UNANSWERED: ReadonlyArray<[RegExp, string]> = [
+  [/connection timeout|timeout exceeded when trying to connect/i, 'timed out'],
+  [/^Connection terminated unexpectedly/, 'the connection was closed before PostgreSQL answered'],
+];
+
 const UNREACHABLE: Record<string, string> = {
   ECONNREFUSED: 'connection refused',
   ENOTFOUND: 'host not found',
@@ -87,7 +97,8 @@ function listenDetail(setting: 'PORT' | 'EMULATOR_PORT', address: string, error:
   if (code === 'EADDRNOTAVAIL' || code === 'ENOTFOUND' || code === 'EAI_AGAIN') {
     return new StartupError('HOST', `${address.replace(/:\d+$/, '')} is not an address of this machine; use 127.0.0.1, 0.0.0.0 or one of its own`, { cause: error });
   }
-  return new StartupError(setting, `cannot listen on ${address} (${firstLine(error)})`, { cause: error });
+  const what = setting === 'PORT' ? 'set PORT (or HOST) to another' : 'set EMULATOR_PORT to another, or 0 for any';
+  return new StartupError(setting, `cannot listen on ${address} (${firstLine(error)}); ${what}`, { cause: error });
 }
 
 function databaseDetail(url: string, error: unknown): StartupError {
@@ -105,7 +116,11 @@ function databaseDetail(url: string, error: unknown): StartupError {
   if (code && POSTGRES_REFUSALS[code]) {
     return new StartupError('DATABASE_URL', `PostgreSQL at ${target} refused: ${POSTGRES_REFUSALS[code]}; fix DATABASE_URL`, { cause: error });
   }
-  return new StartupError('DATABASE_URL', `cannot open the database at ${target} (${firstLine(error)})`, { cause: error });
+  const unanswered = POSTGRES_UNANSWERED.find(([pattern]) => pattern.test(firstLine(error)))?.[1];
+  if (unanswered) {
+    return new StartupError('DATABASE_URL', `cannot reach PostgreSQL at ${target} (${unanswered}); start it, or fix DATABASE_URL`, { cause: error });
+  }
+  return new StartupError('DATABASE_URL', `cannot open the database at ${target} (${firstLine(error)}); check that PostgreSQL runs there, and fix DATABASE_URL (host, port, database, sslmode)`, { cause: error });
 }
 
 function redisDetail(url: string, error: unknown): StartupError {
@@ -115,24 +130,42 @@ function redisDetail(url: string, error: unknown): StartupError {
   return new StartupError('REDIS_URL', `cannot reach Redis at ${target} (${reason}); start it, or fix REDIS_URL`, { cause: error });
 }
 
+function dataDirDetail(dir: string, error: unknown): StartupError {
+  return new StartupError('DATA_DIR', `cannot keep the session secret in ${dir} (${firstLine(error)}); point DATA_DIR at a folder this user can write, or set SESSION_SECRET`, { cause: error });
+}
+
+type Step =
+  | { setting: 'PORT' | 'EMULATOR_PORT'; address: string }
+  | { setting: 'DATABASE_URL' | 'REDIS_URL'; url: string }
+  | { setting: 'DATA_DIR'; path: string };
+
+/** The StartupError for one failed step, naming the setting behind it and what to do. */
+function detailOf(step: Step, error: unknown): StartupError {
+  if ('path' in step) return dataDirDetail(step.path, error);
+  if ('url' in step) return step.setting === 'DATABASE_URL' ? databaseDetail(step.url, error) : redisDetail(step.url, error);
+  return listenDetail(step.setting, step.address, error);
+}
+
 /** Runs one start-up step; a failure becomes a StartupError naming the setting behind it. */
-export async function underSetting<T>(
-  step: { setting: 'PORT' | 'EMULATOR_PORT'; address: string } | { setting: 'DATABASE_URL' | 'REDIS_URL'; url: string },
-  task: () => Promise<T>,
-): Promise<T> {
+export async function underSetting<T>(step: Step, task: () => T | Promise<T>): Promise<T> {
   try {
     return await task();
   } catch (error) {
     if (error instanceof StartupError) throw error;
-    if ('url' in step) throw step.setting === 'DATABASE_URL' ? databaseDetail(step.url, error) : redisDetail(step.url, error);
-    throw listenDetail(step.setting, step.address, error);
+    throw detailOf(step, error);
   }
 }
 
-/** The one line printed when start-up fails: the setting to change when it is known. */
+/**
+ * What to do about a failure no step recognised: its whole error is printed by server.ts only
+ * with LOG_LEVEL=debug or trace, so the one line stays one line.
+ */
+const UNKNOWN_FAILURE_ADVICE = 'run again with LOG_LEVEL=debug to see the whole error';
+
+/** The one line printed when start-up fails: the setting to change when it is known, and always what to do. */
 export function startupFailureLine(error: unknown): string {
   if (error instanceof StartupError) return `Start-up failed: ${error.message}`;
-  return `Start-up failed: ${firstLine(error)}`;
+  return `Start-up failed: ${firstLine(error)}; ${UNKNOWN_FAILURE_ADVICE}`;
 }
 
 /** The fields of that line as a log record (LOG_FORMAT=json): a stable code, and the setting when it is known. */

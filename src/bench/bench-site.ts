@@ -25,6 +25,8 @@ export function benchSiteOptions(env: NodeJS.ProcessEnv, onQuery: SiteOptions['o
     redisUrl: env['BENCH_REDIS_URL'] || undefined,
     redisKeyPrefix: env['BENCH_REDIS_PREFIX'] || undefined,
     onQuery,
+    // Off for the variant that measures what counting every request costs (src/bench/main.ts).
+    requestMetrics: env['BENCH_REQUEST_METRICS'] !== 'off',
     platform: { baseUrl: env['BENCH_API_URL']!, siteId: BENCH_SITE_ID, apiKey: BENCH_API_KEY, embedSrc: env['BENCH_EMBED_SRC']!, timeoutMs: 5000 },
     sessionSecret: BENCH_SESSION_SECRET,
     sessionIdleMs: 7 * 24 * 60 * 60_000,

@@ -61,6 +61,9 @@ async function main(): Promise<void> {
     const siteEnv = (name: string) => ({ BENCH_API_URL: emulator.url, BENCH_EMBED_SRC: emulator.embedSrc!, BENCH_DATABASE_URL: `sqlite:${path.join(dir, `${name}.db`)}` });
     const siteOn = await start('site-process', siteEnv('bridge-on'));
     const siteOff = await start('site-process', { ...siteEnv('bridge-off'), BENCH_BRIDGE: 'off' });
+    // The anonymous article on two processes that serve nothing else, alike but for the request metrics.
+    const siteAnonymous = await start('site-process', siteEnv('anonymous'));
+    const siteUncounted = await start('site-process', { ...siteEnv('uncounted'), BENCH_REQUEST_METRICS: 'off' });
     const bare = await start('bare-process', { BENCH_EMBED_SRC: emulator.embedSrc! });
     const adapter = await startAdapterApps(start, emulator, dir);
     const services = scaleOutServices();
@@ -78,7 +81,9 @@ async function main(): Promise<void> {
     const variants = (
       [
       { name: 'bare Express + same templates', server: bare, headers: {} },
-      { name: 'anonymous article', server: siteOn, headers: {} },
+      { name: 'anonymous article', server: siteAnonymous, headers: {} },
+      // Next to the anonymous article, so the two meet the same neighbours in every round (A B, then B A).
+      { name: 'anonymous article, no request metrics', server: siteUncounted, headers: {} },
       { name: 'logged-in article, bridge on', server: siteOn, headers: { cookie: cookieOn } },
       { name: 'logged-in article, bridge off', server: siteOff, headers: { cookie: cookieOff } },
       { name: 'minimal app + adapter, logged in', server: adapter.with.server, headers: { cookie: adapter.with.cookie } },
@@ -98,7 +103,7 @@ async function main(): Promise<void> {
     process.stdout.write(`${rounds} rounds of ${seconds} s per variant, ${CONNECTIONS} connections, variants interleaved\n`);
     for (const variant of variants) await runLoad(job(variant, { seconds: Math.min(2, seconds) }));
 
-    const loggedIn = variants[2]!;
+    const loggedIn = variants[3]!;
     const before = { site: await siteOn.stats() };
     let loggedInRequests = 0;
     for (let round = 1; round <= rounds; round += 1) {
@@ -117,13 +122,13 @@ async function main(): Promise<void> {
       process.stdout.write(`round ${round}: ${variants.map((v) => `${(v.figures.runs.at(-1)!.requests / v.figures.runs.at(-1)!.seconds).toFixed(0)}`).join(' / ')} req/s\n`);
     }
     const after = { site: await siteOn.stats() };
-    // The anonymous runs hit the same site: only the logged-in ones run SQL (anonymous views run none).
+    // Only the logged-in runs reach this site (the anonymous ones have processes of their own).
     const statementsPerView = (after.site.statements - before.site.statements) / loggedInRequests;
     const writesPerView = (after.site.writes - before.site.writes) / loggedInRequests;
     const callsIn = (figures: VariantFigures[]) => figures.flatMap((f) => f.runs).reduce((sum, run) => sum + run.platformCalls, 0);
-    const platformCallsPerView = callsIn(variants.slice(1, 4).map((v) => v.figures)) / loggedInRequests;
-    const adapterRuns = variants[4]!.figures.runs;
-    const platformCallsPerAdapterView = callsIn([variants[4]!.figures]) / adapterRuns.reduce((sum, run) => sum + run.requests, 0);
+    const platformCallsPerView = callsIn(variants.slice(1, 5).map((v) => v.figures)) / loggedInRequests;
+    const adapterRuns = variants[5]!.figures.runs;
+    const platformCallsPerAdapterView = callsIn([variants[5]!.figures]) / adapterRuns.reduce((sum, run) => sum + run.requests, 0);
 
     // The logged-in page at 80% of its peak rate: its tail latency when the site is busy but keeping up.
     const peak = spreadOf(loggedIn.figures.runs.map((run) => run.requests / run.seconds)).median;
@@ -155,13 +160,26 @@ async function main(): Promise<void> {
     await Promise.all(Array.from({ length: 1000 }, (_, i) => accounts.login({ id: `burst-${i}`, name: `Burst ${i}` })));
     const burstTokenCalls = (await platformStats()).calls.token - tokensBefore;
 
-    const [bareV, anonymousV, onV, offV, adapterV, withoutV, scaleOutV] = variants.map((v) => v.figures) as [VariantFigures, VariantFigures, VariantFigures, VariantFigures, VariantFigures, VariantFigures, VariantFigures?];
+    const [bareV, anonymousV, uncountedV, onV, offV, adapterV, withoutV, scaleOutV] = variants.map((v) => v.figures) as [
+      VariantFigures,
+      VariantFigures,
+      VariantFigures,
+      VariantFigures,
+      VariantFigures,
+      VariantFigures,
+      VariantFigures,
+      VariantFigures?,
+    ];
+    const cpuOf = (v: VariantFigures) => spreadOf(v.runs.map((run) => run.cpuMicrosPerRequest)).median;
     const ratios = [
       { name: 'logged-in / bare', ...ratioOf(onV, bareV), goal: 0.5 },
       { name: 'anonymous / bare', ...ratioOf(anonymousV, bareV), goal: 0.75 },
       { name: 'bridge on / off', ...ratioOf(onV, offV), goal: 0.98 },
       { name: 'adapter / same app without it', ...ratioOf(adapterV, withoutV), goal: 0.95 },
       { name: 'logged-in / anonymous', ...ratioOf(onV, anonymousV), goal: undefined },
+      // What counting and timing every request costs (src/web/request-metrics.ts). No goal: two
+      // identical processes differ by more than this from run to run (README.md#performance).
+      { name: 'request metrics on / off (anonymous)', ...ratioOf(anonymousV, uncountedV), goal: undefined },
       ...(scaleOutV
         ? [
             { name: 'logged-in on PostgreSQL + Redis / bare', ...ratioOf(scaleOutV, bareV), goal: 0.4 },
@@ -178,6 +196,12 @@ async function main(): Promise<void> {
       })),
       // Averaged over every logged-in run: the once-a-minute roll of the session's expiry and of the
       // bridge row's activity stamp (a save and an update, by each request in flight at that moment) is in it.
+      {
+        name: 'server CPU per anonymous view, request metrics on / off, µs',
+        value: `${cpuOf(anonymousV).toFixed(0)} / ${cpuOf(uncountedV).toFixed(0)}`,
+        goal: '',
+        met: undefined,
+      },
       { name: 'SQL statements per logged-in view', value: statementsPerView.toFixed(3), goal: '<= 1, plus the once-a-minute roll', met: statementsPerView <= 1.01 },
       { name: 'SQL writes per logged-in view', value: writesPerView.toFixed(4), goal: '0, but the once-a-minute roll', met: writesPerView < 0.01 },
       { name: 'session writes per anonymous GET /login', value: sessionWritesPerForm.toFixed(3), goal: '0', met: sessionWritesPerForm === 0 },

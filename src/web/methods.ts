@@ -34,6 +34,8 @@ const ROUTES: ReadonlyArray<readonly [RegExp, readonly string[]]> = [
   // The operator's platform page and connect (src/web/platform-admin.ts); the callback is a GET.
   [/^\/admin\/platform\/?$/i, ['GET']],
   [/^\/admin\/platform\/connect\/?$/i, ['POST']],
+  // The operator's status page (src/web/admin-status.ts).
+  [/^\/admin\/status\/?$/i, ['GET']],
 ];
 
 /** Methods that change nothing (RFC 9110 §9.2.1): they need no CSRF token and start no session. */

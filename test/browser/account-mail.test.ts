@@ -2,7 +2,7 @@ import type { Browser, Page } from 'playwright-core';
 import { uniqueEmail } from '../helpers/browser-flow';
 import { SUBJECTS, waitForMail } from '../helpers/mail';
 import { describeIf, hasChromium } from '../helpers/services';
-import { startBrowserSite, type BrowserSite } from '../helpers/browser-site';
+import { registerInBrowser, startBrowserSite, type BrowserSite } from '../helpers/browser-site';
 import { startTestSite, TEST_PASSWORD, type TestSite } from '../helpers/site';
 
 const NEW_PASSWORD = 'lantern orchard quietly 42';
@@ -50,11 +50,7 @@ describeIf(hasChromium())('verification and password reset mail, followed in a r
     page.on('pageerror', (error) => pageErrors.push(error.message));
     const email = uniqueEmail('browser-mail');
 
-    await page.goto(`${base}/register`);
-    await page.fill('form[action="/register"] input[name="name"]', 'Mail Reader');
-    await page.fill('form[action="/register"] input[name="email"]', email);
-    await page.fill('form[action="/register"] input[name="password"]', TEST_PASSWORD);
-    await Promise.all([page.waitForURL(`${base}/`), page.click('form[action="/register"] button[type="submit"]')]);
+    await registerInBrowser(page, base, { email, name: 'Mail Reader' });
     expect(await page.locator('.verify-banner').textContent()).toContain('Please confirm your email address');
 
     await followMailedLink(page, email, SUBJECTS.verify, '/email/verify');

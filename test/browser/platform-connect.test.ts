@@ -1,8 +1,8 @@
-import type { Browser, Page } from 'playwright-core';
-import { createUserStore } from '../../src/store/user-store';
+import type { Browser } from 'playwright-core';
+import { grantAdmin } from '../helpers/admin';
 import { describeIf, hasChromium } from '../helpers/services';
-import { startBrowserSite, type BrowserSite } from '../helpers/browser-site';
-import { startTestSite, TEST_PASSWORD, type TestSite } from '../helpers/site';
+import { registerInBrowser, startBrowserSite, type BrowserSite } from '../helpers/browser-site';
+import { startTestSite, type TestSite } from '../helpers/site';
 
 const ADMIN = 'operator@example.com';
 
@@ -19,20 +19,11 @@ describeIf(hasChromium())("the operator's connect in a real browser, against the
 
   afterAll(() => site?.close());
 
-  async function registerAdmin(page: Page): Promise<void> {
-    await page.goto(`${base}/register`);
-    await page.fill('input[name="email"]', ADMIN);
-    await page.fill('input[name="name"]', 'Operator');
-    await page.fill('input[name="password"]', TEST_PASSWORD);
-    await Promise.all([page.waitForURL(`${base}/`), page.click('form.stacked-form button[type="submit"]')]);
-    // The role, as `npm run admin -- grant` gives it; it is read on every request.
-    await createUserStore(t.site.database.db, t.clock).setRole(ADMIN, 'admin');
-  }
-
   it('button -> consent page (state and PKCE checked by the platform) -> Allow -> connected; a forged state is refused', async () => {
     const context = await browser.newContext();
     const page = await context.newPage();
-    await registerAdmin(page);
+    await registerInBrowser(page, base, { email: ADMIN, name: 'Operator' });
+    await grantAdmin(t, ADMIN);
 
     await page.goto(`${base}/admin/platform`);
     expect(await page.locator('#platform-status').getAttribute('data-state')).toBe('not_connected');

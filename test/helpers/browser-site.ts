@@ -1,6 +1,6 @@
-import { chromium, type Browser } from 'playwright-core';
+import { chromium, type Browser, type Page } from 'playwright-core';
 import { CHROMIUM_PATH } from './services';
-import type { TestSite } from './site';
+import { TEST_PASSWORD, type TestSite } from './site';
 import { listenFirst } from './listen-first';
 
 /** A test site served over real HTTP on 127.0.0.1, and a headless Chromium to browse it. */
@@ -32,4 +32,13 @@ export async function startBrowserSite(build: (base: string) => Promise<TestSite
       await t.close();
     },
   };
+}
+
+/** Registers through the site's form, as a reader would; the page ends on the front page, logged in. */
+export async function registerInBrowser(page: Page, base: string, fields: { email: string; name: string; password?: string }): Promise<void> {
+  await page.goto(`${base}/register`);
+  await page.fill('form[action="/register"] input[name="name"]', fields.name);
+  await page.fill('form[action="/register"] input[name="email"]', fields.email);
+  await page.fill('form[action="/register"] input[name="password"]', fields.password ?? TEST_PASSWORD);
+  await Promise.all([page.waitForURL(`${base}/`), page.click('form[action="/register"] button[type="submit"]')]);
 }

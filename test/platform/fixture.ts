@@ -5,7 +5,7 @@ import { createAdjustableClock } from 'vf-login-bridge';
 import { PlatformError } from '../../src/errors';
 import { createMemoryLogger } from '../../src/logger';
 import type { EmulatorOptions } from 'vf-platform-emulator';
-import { createPlatform, type Platform, type PlatformOptions } from 'vf-login-bridge';
+import { createPlatform, type OutcomeListener, type Platform, type PlatformOptions } from 'vf-login-bridge';
 import type { DatabaseSchema } from '../../src/store/schema';
 import { startTestEmulator, TEST_API_KEY, TEST_SITE_ID } from '../helpers/emulator';
 import { openTempDatabase } from '../helpers/temp-database';
@@ -27,7 +27,7 @@ export interface PlatformFixture {
 
 /** The whole platform side, wired as the site wires it, over the real emulator and a temp SQLite file. */
 export async function startPlatformFixture(
-  settings: { timeoutMs?: number; options?: PlatformOptions; emulator?: Partial<EmulatorOptions>; apiKey?: string; connectionWaitMs?: number } = {},
+  settings: { timeoutMs?: number; options?: PlatformOptions; emulator?: Partial<EmulatorOptions>; apiKey?: string; connectionWaitMs?: number; onOutcome?: OutcomeListener } = {},
 ): Promise<PlatformFixture> {
   // Time stands still unless a test moves it, so retry and expiry times can be asserted exactly.
   const emulator = await startTestEmulator({ clock: createAdjustableClock({ now: () => START_OF_TEST_TIME }), ...settings.emulator });
@@ -43,6 +43,7 @@ export async function startPlatformFixture(
       logger,
       db: database.db,
       registry,
+      onOutcome: settings.onOutcome,
       timeoutMs: settings.timeoutMs ?? 2000,
       options: settings.options,
     });

@@ -23,6 +23,18 @@ async function closedPort(): Promise<number> {
 
 const lines = (text: string) => text.trim().split('\n');
 
+/** A PostgreSQL address that takes connections and never answers, as one behind a dropping firewall would look. */
+async function silentServer(): Promise<{ port: number; close: () => Promise<void> }> {
+  const sockets = new Set<net.Socket>();
+  const server = net.createServer((socket) => void sockets.add(socket));
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const close = async () => {
+    for (const socket of sockets) socket.destroy();
+    await new Promise((resolve) => server.close(resolve));
+  };
+  return { port: (server.address() as net.AddressInfo).port, close };
+}
+
 describe('start-up failures: one line naming the setting, and what to do', () => {
   const temp = makeTempDir('vf-startup-');
   const env = () => ({ DATA_DIR: path.join(temp.dir, 'secret'), DATABASE_URL: `sqlite:${path.join(temp.dir, 'site.db')}` });
@@ -45,6 +57,13 @@ describe('start-up failures: one line naming the setting, and what to do', () =>
     }
   });
 
+  it('EMULATOR_PORT equal to PORT is refused before anything listens, naming EMULATOR_PORT', async () => {
+    const port = await closedPort();
+    const run = await runServer({ ...env(), PORT: String(port), EMULATOR_PORT: String(port) }, temp.dir);
+    expect(run.code).toBe(78);
+    expect(lines(run.stderr)).toEqual([`Configuration error: EMULATOR_PORT: ${port} is PORT too; set EMULATOR_PORT to another port, or 0 for any free one`]);
+  });
+
   it('four configuration mistakes are reported at once, one line each', async () => {
     const run = await runServer({ PORT: 'eighty', DATABASE_URL: 'mysql://db/site', SESSION_STORE: 'redis', VF_SITE_ID: 'acme' }, temp.dir);
     expect(run.code).toBe(78);
@@ -64,6 +83,36 @@ describe('start-up failures: one line naming the setting, and what to do', () =>
     expect(run.code).toBe(1);
     expect(lines(run.stderr)).toEqual([`Start-up failed: DATABASE_URL: cannot reach PostgreSQL at 127.0.0.1:${port}/site (connection refused); start it, or fix DATABASE_URL`]);
     expect(run.stdout + run.stderr).not.toContain('hunter2');
+  });
+
+  it('a PostgreSQL that never answers names DATABASE_URL and what to do, within its connect timeout', async () => {
+    const silent = await silentServer();
+    try {
+      const run = await runServer({ ...env(), PORT: '0', DATABASE_URL: `postgres://reader:hunter2-secret@127.0.0.1:${silent.port}/site` }, temp.dir);
+      expect(run.code).toBe(1);
+      expect(lines(run.stderr)).toEqual([`Start-up failed: DATABASE_URL: cannot reach PostgreSQL at 127.0.0.1:${silent.port}/site (timed out); start it, or fix DATABASE_URL`]);
+      expect(run.stdout + run.stderr).not.toContain('hunter2');
+    } finally {
+      await silent.close();
+    }
+  });
+
+  it('an unroutable PostgreSQL host names DATABASE_URL and what to do', async () => {
+    // What comes back depends on the network: no route, a timeout, or a middlebox that takes the
+    // connection and closes it. Each is one line that ends with what to do.
+    const run = await runServer({ ...env(), PORT: '0', DATABASE_URL: 'postgres://10.255.255.1/x' }, temp.dir);
+    expect(run.code).toBe(1);
+    expect(lines(run.stderr)).toEqual([expect.stringMatching(/^Start-up failed: DATABASE_URL: cannot reach PostgreSQL at 10\.255\.255\.1:5432\/x \([^)]+\); start it, or fix DATABASE_URL$/)]);
+  });
+
+  it('a DATA_DIR that cannot hold the session secret names DATA_DIR and what to do', async () => {
+    const file = path.join(temp.dir, 'a-file');
+    fs.writeFileSync(file, '');
+    const run = await runServer({ ...env(), PORT: '0', DATA_DIR: path.join(file, 'data') }, temp.dir);
+    expect(run.code).toBe(1);
+    expect(lines(run.stderr)).toEqual([
+      expect.stringMatching(new RegExp(`^Start-up failed: DATA_DIR: cannot keep the session secret in ${path.join(file, 'data')} \\(ENOTDIR: [^)]+\\); point DATA_DIR at a folder this user can write, or set SESSION_SECRET$`)),
+    ]);
   });
 
   it('an unreachable Redis names REDIS_URL instead of waiting for ever', async () => {

@@ -103,11 +103,12 @@ describe('ASVS 4.1.2, 4.1.3: administrator is a role stored with the account, ne
     });
   });
 
-  it('a visitor is sent to log in with the path only; a reader gets 403', async () => {
-    await t.agent().get('/admin/platform?code=private-0123').expect(303).expect('Location', '/login?returnTo=%2Fadmin%2Fplatform');
+  it.each(['/admin/platform', '/admin/status'])('%s: a visitor is sent to log in with the path only; a reader gets 403', async (page) => {
+    await t.agent().get(`${page}?code=private-0123`).expect(303).expect('Location', `/login?returnTo=${encodeURIComponent(page)}`);
     const reader = t.agent();
     await register(reader);
-    await reader.get('/admin/platform').expect(403);
+    await reader.get(page).expect(403);
+    await reader.get(page.toUpperCase()).expect(403);
   });
 
   it('a role granted or revoked in the store applies on the next request, without logging in again', async () => {
@@ -116,8 +117,10 @@ describe('ASVS 4.1.2, 4.1.3: administrator is a role stored with the account, ne
     await agent.get('/admin/platform').expect(403);
     await usersOf(t).setRole(email, 'admin');
     await agent.get('/admin/platform').expect(200);
+    await agent.get('/admin/status').expect(200);
     await usersOf(t).setRole(email, 'reader');
     await agent.get('/admin/platform').expect(403);
+    await agent.get('/admin/status').expect(403);
   });
 
   it("changing an administrator's email needs the current password, and the old address is told", async () => {

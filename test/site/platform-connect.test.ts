@@ -1,4 +1,4 @@
-import { createUserStore } from '../../src/store/user-store';
+import { adminAgent } from '../helpers/admin';
 import { csrfFor, embedTagOf, register } from '../helpers/browser-flow';
 import { consentOverHttp } from '../helpers/connect';
 import { OPS_AUTHORIZATION, startTestSite, TEST_REDIRECT_URL, type TestSite } from '../helpers/site';
@@ -10,14 +10,6 @@ beforeEach(async () => {
   t = await startTestSite({ profile: 'viewneo' });
 });
 afterEach(() => t.close());
-
-/** The operator: an account holding the administrator role (as `npm run admin -- grant` gives it). */
-async function adminAgent(): Promise<TestAgent> {
-  const agent = t.agent();
-  await register(agent, { email: ADMIN, name: 'Operator' });
-  await createUserStore(t.site.database.db, t.clock).setRole(ADMIN, 'admin');
-  return agent;
-}
 
 /** The operator presses the button, allows on the platform, and comes back to the callback. */
 async function connectAs(agent: TestAgent): Promise<void> {
@@ -36,7 +28,7 @@ describe('the operator connect (authorization_code)', () => {
     const ready = await t.agent().get('/readyz').set('Authorization', OPS_AUTHORIZATION).expect(200);
     expect(ready.body.checks.platform).toMatchObject({ ok: false, token: 'not_connected', reason: expect.stringMatching(/^not connected/) });
 
-    const admin = await adminAgent();
+    const admin = await adminAgent(t, ADMIN);
     const page = await admin.get('/admin/platform').expect(200);
     expect(page.text).toContain('data-state="not_connected"');
     expect(page.text).toContain('Connect the commenting platform</button>');
@@ -51,7 +43,7 @@ describe('the operator connect (authorization_code)', () => {
   });
 
   it('redirects with state and an S256 challenge, exchanges the code, and readers get the platform session', async () => {
-    const admin = await adminAgent();
+    const admin = await adminAgent(t, ADMIN);
     const _csrf = await csrfFor(admin, '/admin/platform');
     const start = await admin.post('/admin/platform/connect').type('form').send({ _csrf }).expect(303);
     const location = new URL(start.headers['location']!);
@@ -78,7 +70,7 @@ describe('the operator connect (authorization_code)', () => {
   });
 
   it('refuses a callback whose state this browser did not start and keeps the connect under way; the real callback connects, once', async () => {
-    const admin = await adminAgent();
+    const admin = await adminAgent(t, ADMIN);
     const _csrf = await csrfFor(admin, '/admin/platform');
     const start = await admin.post('/admin/platform/connect').type('form').send({ _csrf }).expect(303);
     const back = await consentOverHttp(start.headers['location']!);
@@ -99,7 +91,7 @@ describe('the operator connect (authorization_code)', () => {
   });
 
   it('drops a connect that did not come back within ten minutes', async () => {
-    const admin = await adminAgent();
+    const admin = await adminAgent(t, ADMIN);
     const _csrf = await csrfFor(admin, '/admin/platform');
     const start = await admin.post('/admin/platform/connect').type('form').send({ _csrf }).expect(303);
     const back = await consentOverHttp(start.headers['location']!);
@@ -109,7 +101,7 @@ describe('the operator connect (authorization_code)', () => {
   });
 
   it('a refused callback repeats none of its URL in its page: not the code, not the state, no query in any link', async () => {
-    const admin = await adminAgent();
+    const admin = await adminAgent(t, ADMIN);
     /** Starts a connect and comes back from the platform's consent page with its answer. */
     const comeBack = async (decision: 'allow' | 'deny' = 'allow') => {
       const _csrf = await csrfFor(admin, '/admin/platform');
@@ -155,7 +147,7 @@ describe('the operator connect (authorization_code)', () => {
   });
 
   it('a revoked refresh token: "reconnect needed", visibly, never a 5xx; connecting again heals it', async () => {
-    const admin = await adminAgent();
+    const admin = await adminAgent(t, ADMIN);
     await connectAs(admin);
     t.emulator.revokeRefreshTokens();
     t.emulator.faults.expireAllTokens();

@@ -13,6 +13,7 @@ import {
   type CircuitBreakerOptions,
   type CircuitState,
   type MetricsRegistry,
+  type OutcomeListener,
   type TokenClient,
   type TokenSettings,
 } from './platform';
@@ -37,6 +38,8 @@ export interface CreatePlatformOptions {
   db: Kysely<BridgeSchema>;
   /** The app's own prom-client registry, never the global one; none: no metrics. */
   registry?: MetricsRegistry | undefined;
+  /** Told of every outcome the platform and bridge counters count (src/platform/metrics.ts), registry or not. */
+  onOutcome?: OutcomeListener | undefined;
   /** Every platform call gives up after this long. */
   timeoutMs: number;
   options?: PlatformOptions | undefined;
@@ -78,7 +81,7 @@ export function createPlatform(config: CreatePlatformOptions): Platform {
   const { baseUrl, timeoutMs, clock, logger } = config;
   const sealingKeys = sealingKeysOf(config);
   const options = config.options ?? {};
-  const metrics = createPlatformMetrics(config.registry);
+  const metrics = createPlatformMetrics(config.registry, config.onOutcome && listenerThatNeverThrows(config.onOutcome, logger));
   const breaker = createCircuitBreaker(options.breaker, clock);
   metrics.watchCircuit(breaker.state);
   breaker.onStateChange((state) => {
@@ -149,3 +152,19 @@ function sealingKeysOf(config: CreatePlatformOptions): readonly Buffer[] | undef
   if (key !== undefined) return checkSealingKeys([key], 'createPlatform: tokenEncryptionKey');
   return undefined;
 }
+
+/**
+ * The publisher's outcome listener runs inside a platform call's bookkeeping: a listener that
+ * throws is logged (once a minute at most would be nicer; each is rare) and never turns a call
+ * that worked into one that failed.
+ */
+function listenerThatNeverThrows(listener: OutcomeListener, logger: Logger): OutcomeListener {
+  return (outcome) => {
+    try {
+      listener(outcome);
+    } catch (error) {
+      logger.error({ code: 'INTERNAL', err: error, kind: outcome.kind }, 'the onOutcome listener threw; the outcome is still counted');
+    }
+  };
+}
+

@@ -23,6 +23,9 @@ export {
   type TokenStatus,
   type CircuitState,
   type MetricsRegistry,
+  type OutcomeKind,
+  type OutcomeListener,
+  type PlatformOutcome,
 } from './platform';
 export {
   tokenSettingsProblems,

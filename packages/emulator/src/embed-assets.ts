@@ -154,7 +154,30 @@ export const EMBED_JS = String.raw`(function () {
     return node;
   }
 
-  function renderInto(container) {
+  // A comment's time as the reader's browser writes dates, with the exact instant in datetime.
+  function timeOf(createdAt) {
+    var when = new Date(Number(createdAt));
+    if (isNaN(when.getTime())) return null;
+    var node = element('time', 'vf-comment-time', when.toLocaleString(undefined, { dateStyle: 'medium', timeStyle: 'short' }));
+    node.dateTime = when.toISOString();
+    return node;
+  }
+
+  function commentItem(comment) {
+    var item = element('li', 'vf-comment');
+    var byline = element('p', 'vf-comment-byline');
+    byline.appendChild(element('strong', 'vf-comment-author', String(comment.name)));
+    var time = timeOf(comment.createdAt);
+    if (time) {
+      byline.appendChild(document.createTextNode(' '));
+      byline.appendChild(time);
+    }
+    item.appendChild(byline);
+    item.appendChild(element('p', 'vf-comment-text', String(comment.text)));
+    return item;
+  }
+
+  function renderInto(container, index) {
     while (container.firstChild) container.removeChild(container.firstChild);
     var widget = element('div', 'vf-widget');
     if (user) {
@@ -162,12 +185,16 @@ export const EMBED_JS = String.raw`(function () {
       status.appendChild(element('strong', 'vf-user-name', user.name));
       widget.appendChild(status);
       var form = element('form', 'vf-comment-box');
+      // A visible label, tied to its box by id: one id per widget, as a page may hold several.
+      var label = element('label', 'vf-label', 'Your comment');
       var textarea = element('textarea', 'vf-textarea');
+      textarea.id = 'vf-comment-text-' + index;
+      label.htmlFor = textarea.id;
       textarea.name = 'text';
       textarea.maxLength = 2000;
-      textarea.setAttribute('aria-label', 'Your comment');
       var button = element('button', 'vf-post', 'Post comment');
       button.type = 'submit';
+      form.appendChild(label);
       form.appendChild(textarea);
       form.appendChild(button);
       form.addEventListener('submit', function (event) {
@@ -183,19 +210,14 @@ export const EMBED_JS = String.raw`(function () {
       widget.appendChild(login);
     }
     var list = element('ul', 'vf-comments');
-    for (var i = 0; i < comments.length; i++) {
-      var item = element('li', 'vf-comment');
-      item.appendChild(element('strong', 'vf-comment-author', String(comments[i].name)));
-      item.appendChild(element('p', 'vf-comment-text', String(comments[i].text)));
-      list.appendChild(item);
-    }
+    for (var i = 0; i < comments.length; i++) list.appendChild(commentItem(comments[i]));
     widget.appendChild(list);
     container.appendChild(widget);
   }
 
   function render() {
     var containers = document.querySelectorAll('.viafoura');
-    for (var i = 0; i < containers.length; i++) renderInto(containers[i]);
+    for (var i = 0; i < containers.length; i++) renderInto(containers[i], i);
   }
 
   function addStylesheet() {
@@ -273,7 +295,7 @@ export const EMBED_CSS = `.vf-widget {
   margin-top: 2rem;
   padding-top: 1rem;
 }
-.vf-status { margin: 0 0 0.75rem; color: #3a3f47; }
+.vf-status { margin: 0 0 0.75rem; color: #3a3f47; overflow-wrap: anywhere; }
 .vf-comment-box { display: flex; flex-direction: column; gap: 0.5rem; margin-bottom: 1rem; }
 .vf-textarea { min-height: 5rem; padding: 0.5rem; font: inherit; border: 1px solid #b8bec7; border-radius: 4px; }
 .vf-post, .vf-login {
@@ -289,5 +311,8 @@ export const EMBED_CSS = `.vf-widget {
 .vf-post[disabled] { opacity: 0.6; cursor: default; }
 .vf-comments { list-style: none; margin: 1rem 0 0; padding: 0; }
 .vf-comment { padding: 0.5rem 0; border-bottom: 1px solid #eceef1; }
-.vf-comment-text { margin: 0.25rem 0 0; white-space: pre-wrap; }
+.vf-label { font-weight: 600; }
+.vf-comment-byline { margin: 0; }
+.vf-comment-time { margin-left: 0.5rem; color: #5a6170; font-size: 0.875em; }
+.vf-comment-text { margin: 0.25rem 0 0; white-space: pre-wrap; overflow-wrap: anywhere; }
 `;

@@ -54,12 +54,12 @@ export function emulatorLinesFor(env: NodeJS.ProcessEnv): EmulatorLines {
 }
 
 /** One line naming EMULATOR_PORT (or EMULATOR_HOST) and what to do. */
-function listenFailure(address: string, error: unknown): string {
+export function listenFailure(address: string, error: unknown): string {
   const code = (error as { code?: unknown }).code;
   if (code === 'EADDRINUSE') return `EMULATOR_PORT: ${address} is already in use; stop the program listening there, or set EMULATOR_PORT to a free one, or 0 for any`;
   if (code === 'EACCES') return `EMULATOR_PORT: ${address} needs extra privileges; use a port above 1023`;
   if (code === 'EADDRNOTAVAIL' || code === 'ENOTFOUND') return `EMULATOR_HOST: ${address.replace(/:\d+$/, '')} is not an address of this machine; use 127.0.0.1 or 0.0.0.0`;
-  return `EMULATOR_PORT: cannot listen on ${address} (${(error as Error).message.split('\n')[0]})`;
+  return `EMULATOR_PORT: cannot listen on ${address} (${(error as Error).message.split('\n')[0]}); set EMULATOR_PORT to a free port, or 0 for any`;
 }
 
 async function main(lines: EmulatorLines): Promise<void> {

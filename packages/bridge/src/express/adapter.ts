@@ -91,6 +91,7 @@ async function openPlatform(options: ViafouraBridgeOptions, database: BridgeData
       logger,
       db: database.db,
       registry: options.metricsRegistry,
+      onOutcome: options.onOutcome,
       options: options.platformOptions,
     });
   } catch (error) {

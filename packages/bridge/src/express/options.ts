@@ -5,7 +5,7 @@ import type { JobSchedule } from '../jobs';
 import type { Logger } from '../logger';
 import type { HostUser } from '../core';
 import type { PlatformOptions } from '../create-platform';
-import type { MetricsRegistry } from '../platform/metrics';
+import type { MetricsRegistry, OutcomeListener } from '../platform/metrics';
 import type { DatabaseSource } from '../store/database';
 import { isPgPoolHandle, isSqliteHandle } from '../store/handles';
 import { DEFAULT_TABLE_PREFIX, TablePrefixPlugin } from '../store/table-prefix';
@@ -44,6 +44,8 @@ export interface ViafouraBridgeOptions {
   cacheControl?: boolean | undefined;
   /** A prom-client Registry of the app's: the bridge's metrics go there. None: no metrics. */
   metricsRegistry?: MetricsRegistry | undefined;
+  /** Told of every outcome the bridge's counters count (platform calls, token requests, logins, logout deliveries), with or without a registry. */
+  onOutcome?: OutcomeListener | undefined;
   /** Every platform call gives up after this long, in ms. Default 3000. */
   timeoutMs?: number | undefined;
   /** A pino-style logger (`{ debug, info, warn, error }`). Default: warnings and errors to stderr as JSON lines. */

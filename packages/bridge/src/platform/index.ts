@@ -17,7 +17,7 @@ export {
   type PlatformCircuitBreaker,
   type PlatformGuard,
 } from './circuit-breaker';
-export { createPlatformMetrics, noMetrics, type CircuitState, type MetricsRegistry, type PlatformEndpoint, type PlatformMetrics } from './metrics';
+export { createPlatformMetrics, noMetrics, type CircuitState, type MetricsRegistry, type OutcomeKind, type OutcomeListener, type PlatformEndpoint, type PlatformMetrics, type PlatformOutcome } from './metrics';
 export {
   createTokenClient,
   processClientCredentialsResponse,

@@ -38,6 +38,23 @@ export interface PlatformMetrics {
 
 const ignore = { inc: () => undefined, observe: () => undefined };
 
+/** Which counter an outcome was counted by. */
+export type OutcomeKind = 'call' | 'token' | 'login' | 'logout';
+
+/** One counted outcome, as the counters of `createPlatformMetrics` count it. */
+export interface PlatformOutcome {
+  kind: OutcomeKind;
+  /** `ok`, `dropped`, `expired`, or an error code in lower case */
+  outcome: string;
+  /** the platform endpoint of a `call` */
+  endpoint?: string | undefined;
+  /** how many at once (the outbox expires rows a group at a time) */
+  count: number;
+}
+
+/** Told of every outcome the platform counters count, with or without a registry. */
+export type OutcomeListener = (outcome: PlatformOutcome) => void;
+
 /** Metrics that record nothing: a publisher who passes no registry has none. */
 export const noMetrics: PlatformMetrics = {
   calls: ignore,
@@ -60,9 +77,33 @@ function loadPromClient(): typeof PromClient {
 /**
  * The platform and bridge metrics, registered on `registry` only: never on prom-client's global
  * default registry, so every app (and every test) has its own set. No registry: no metrics.
+ * `onOutcome` hears every outcome the four counters count, registry or not: what an operator's
+ * page keeps of the last hour matches /metrics because both are told by the same call.
  */
-export function createPlatformMetrics(registry: MetricsRegistry | undefined): PlatformMetrics {
-  if (!registry) return noMetrics;
+export function createPlatformMetrics(registry: MetricsRegistry | undefined, onOutcome?: OutcomeListener): PlatformMetrics {
+  if (!registry) return onOutcome ? { ...noMetrics, ...reporting(noMetrics, onOutcome) } : noMetrics;
+  const counted = countersOn(registry);
+  return onOutcome ? { ...counted, ...reporting(counted, onOutcome) } : counted;
+}
+
+/** The four outcome counters of `metrics`, each also telling `onOutcome`. */
+function reporting(metrics: PlatformMetrics, onOutcome: OutcomeListener): Pick<PlatformMetrics, 'calls' | 'tokenFetches' | 'logins' | 'logouts'> {
+  const tell = <L extends string>(counter: CounterOf<L | 'outcome'>, kind: OutcomeKind): CounterOf<L | 'outcome'> => ({
+    inc(labels, value = 1) {
+      counter.inc(labels, value);
+      const endpoint = (labels as Partial<Record<string, string>>).endpoint;
+      onOutcome({ kind, outcome: labels.outcome ?? 'ok', endpoint, count: value });
+    },
+  });
+  return {
+    calls: tell(metrics.calls, 'call'),
+    tokenFetches: tell(metrics.tokenFetches, 'token'),
+    logins: tell(metrics.logins, 'login'),
+    logouts: tell(metrics.logouts, 'logout'),
+  };
+}
+
+function countersOn(registry: MetricsRegistry): PlatformMetrics {
   const { Counter, Gauge, Histogram } = loadPromClient();
   let circuitSource: (() => CircuitState) | undefined;
   let pendingSource: (() => Promise<number>) | undefined;
