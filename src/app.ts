@@ -82,7 +82,7 @@ export interface AppDeps {
     /** the operator's platform page and connect (src/web/platform-admin.ts); unset: no such page */
     admin?: Omit<PlatformAdminDeps, 'clock' | 'logger' | 'render'> | undefined;
     /** the operator's status page (src/web/admin-status.ts); unset: no such page */
-    statusPage?: Pick<AdminStatusDeps, 'activity' | 'tokens'> | undefined;
+    statusPage?: Pick<AdminStatusDeps, 'activity' | 'tokens' | 'circuit'> | undefined;
   };
   settings: {
     sessionSecret: string;
@@ -136,6 +136,8 @@ export function createApp(deps: AppDeps): Express {
   app.set('query parser', 'simple');
 
   // Steps 0 to 2 run as one layer (src/web/chain.ts): every request goes through them.
+  // The same for every anonymous page: made once, read by the templates only.
+  const anonymousEmbed = Object.freeze(embedTagFor(platform.embedSrc, null));
   const counted = settings.requestMetrics === false ? [] : [createRequestMetrics(deps.metrics).handler];
   app.use(
     chain(
@@ -167,7 +169,7 @@ export function createApp(deps: AppDeps): Express {
       // Every page, error pages included, can render from here on: an anonymous reader by default.
       (req, res, next) => {
         res.locals.user = null;
-        res.locals.embed = embedTagFor(platform.embedSrc, null);
+        res.locals.embed = anonymousEmbed;
         res.locals.login = loginOptions;
         // The path only: a query can carry what must not be repeated into a page's links (the
         // connect callback's authorization code and state, src/web/platform-admin.ts).
@@ -255,7 +257,7 @@ export function createApp(deps: AppDeps): Express {
   );
   if (oidc) app.use(createOidcLoginRoutes({ provider: oidc, identities, passport, hostSessions, render, logger }));
   if (platform.admin) app.use(createPlatformAdminRoutes({ ...platform.admin, clock, logger, render }));
-  if (platform.statusPage) app.use(createAdminStatusRoutes({ ...platform.statusPage, registry: deps.metrics, bridge: platform.bridge, db: database.db, clock, render }));
+  if (platform.statusPage) app.use(createAdminStatusRoutes({ ...platform.statusPage, registry: deps.metrics, db: database.db, clock, render }));
   app.use(
     createAuthRoutes({
       users,

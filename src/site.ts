@@ -226,7 +226,7 @@ export async function openSite(options: SiteOptions): Promise<Site> {
           callbackPath: options.platform.token?.redirectUrl ? new URL(options.platform.token.redirectUrl).pathname : '/admin/platform/callback',
           authorizeOrigin: options.platform.token?.authorizeUrl ? new URL(options.platform.token.authorizeUrl).origin : undefined,
         },
-        statusPage: { activity, tokens: platform.tokens },
+        statusPage: { activity, tokens: platform.tokens, circuit: platform.breakerState },
       },
       settings: {
         sessionSecret: options.sessionSecret,

@@ -1,6 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto';
 import type { Kysely } from 'kysely';
-import { keyIn, type Clock } from 'vf-login-bridge';
+import { inBatches, keyIn, type Clock } from 'vf-login-bridge';
 import type { AccountTokenPurpose, DatabaseSchema } from '../store/schema';
 import type { Db } from '../store/schema';
 
@@ -107,17 +107,14 @@ export function createAccountTokens(store: Kysely<DatabaseSchema>, clock: Clock)
       // In batches by the expires_at index (migration 009), each its own statement: a large table
       // never holds SQLite's write lock for long.
       const now = clock.now();
-      let total = 0;
-      for (;;) {
+      return inBatches(PRUNE_BATCH, async () => {
         const result = await store
           .deleteFrom('account_tokens')
           .where(keyIn(store, 'token_hash', store.selectFrom('account_tokens').select('token_hash').where('expires_at', '<=', now).orderBy('expires_at').limit(PRUNE_BATCH)))
           .where('expires_at', '<=', now)
           .executeTakeFirst();
-        const deleted = Number(result.numDeletedRows);
-        total += deleted;
-        if (deleted < PRUNE_BATCH) return total;
-      }
+        return Number(result.numDeletedRows);
+      });
     },
   };
 }

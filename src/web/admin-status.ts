@@ -1,14 +1,14 @@
 import { Router } from 'express';
 import type { Kysely, SelectQueryBuilder } from 'kysely';
 import type { Registry } from 'prom-client';
-import type { Bridge, CircuitState, Clock, TokenSource } from 'vf-login-bridge';
+import { PENDING_COUNT_CAP, type CircuitState, type Clock, type TokenSource } from 'vf-login-bridge';
 import type { DatabaseSchema } from '../store/schema';
 import type { Render } from './render';
 import { adminOnly } from './admin-only';
 import type { ErrorFigure, MinuteFigures, RecentActivity } from './recent-activity';
 
-/** Shared figures are counted up to this many, as the bridge counts its queue: a larger count would scan a large table. */
-export const STATUS_COUNT_CAP = 10_000;
+/** Shared figures are counted up to the bridge's own cap for its queue: a larger count would scan a large table. */
+const STATUS_COUNT_CAP = PENDING_COUNT_CAP;
 
 const MINUTE_MS = 60_000;
 const HOUR_MS = 60 * MINUTE_MS;
@@ -29,7 +29,8 @@ const CIRCUIT_VALUE: Record<CircuitState, number> = { closed: 0, 'half-open': 1,
 export interface AdminStatusDeps {
   registry: Registry;
   activity: RecentActivity;
-  bridge: Pick<Bridge, 'status'>;
+  /** the circuit breaker's state (the platform's `breakerState`) */
+  circuit: () => CircuitState;
   tokens: Pick<TokenSource, 'status' | 'health'>;
   db: Kysely<DatabaseSchema>;
   clock: Clock;
@@ -54,14 +55,14 @@ export function createAdminStatusRoutes(deps: AdminStatusDeps): Router {
   const router = Router();
   router.get('/admin/status', adminOnly, async (_req, res) => {
     const now = deps.clock.now();
-    const [bridgeStatus, token, shared, counters] = await Promise.all([deps.bridge.status(), deps.tokens.status(), sharedFigures(deps.db, now), counterFigures(deps.registry)]);
+    const [token, shared, counters] = await Promise.all([deps.tokens.status(), sharedFigures(deps.db, now), counterFigures(deps.registry)]);
     const deliveries = deps.activity.deliveries();
     deps.render(res, 'admin-status', {
       title: 'Status',
       generatedAt: iso(now),
-      platform: platformFigures(bridgeStatus.circuit, deps.activity.lastCall(), now),
+      platform: platformFigures(deps.circuit(), deps.activity.lastCall(), now),
       token: tokenFigures(deps.tokens.health(), token, now),
-      pending: { metric: 'vf_bridge_pending_logouts', total: bridgeStatus.pendingLogouts, capped: bridgeStatus.pendingLogouts >= STATUS_COUNT_CAP },
+      pending: { metric: 'vf_bridge_pending_logouts', ...shared.pending },
       shared,
       counters,
       lastHour: {
@@ -167,7 +168,10 @@ async function sharedFigures(db: Kysely<DatabaseSchema>, now: number) {
   const oldest = await db.selectFrom('pending_logouts').select((eb) => eb.fn.min('created_at').as('oldest')).executeTakeFirst();
   const sessions = await cappedCount(db, liveSessions(db));
   const oldestAt = oldest?.oldest === null || oldest?.oldest === undefined ? undefined : Number(oldest.oldest);
+  // The groups split the queue between them, so their sum is the queue: the gauge's count, capped as it is.
+  const pending = Math.min(STATUS_COUNT_CAP, groups.reduce((sum, g) => sum + g.count, 0));
   return {
+    pending: { total: pending, capped: pending >= STATUS_COUNT_CAP },
     ages: groups.map((g) => ({ ...g, capped: g.count >= STATUS_COUNT_CAP })),
     oldest: oldestAt === undefined ? undefined : { at: iso(oldestAt), age: ago(now - oldestAt) },
     liveSessions: { count: sessions, capped: sessions >= STATUS_COUNT_CAP },

@@ -24,12 +24,10 @@ export function platformForPages(bridge: Bridge, embedSrc: string): RequestHandl
     res.locals.platform = platform;
     res.locals.embed = embedTagFor(embedSrc, platform);
   };
-  // Not async: an anonymous page view makes no promise.
+  // Not async: an anonymous page view makes no promise, and keeps the anonymous embed every
+  // request starts with (src/app.ts).
   return (req, res, next) => {
-    if (!req.user) {
-      show(res, null);
-      return next();
-    }
+    if (!req.user) return next();
     // The bridge row read with the session, when it was (src/store/reader-snapshot.ts): no second read.
     const known = snapshotFor(req);
     return bridge.platformSessionFor(req.sessionID, toHostUser(req.user), known && { row: known.bridgeRow }).then((platform) => {

@@ -1,7 +1,7 @@
 import express from 'express';
 import session from 'express-session';
 import request from 'supertest';
-import { createViafouraBridge, signHook, type ViafouraBridge } from 'vf-login-bridge';
+import { createViafouraBridge, signHook, type PlatformOutcome, type ViafouraBridge } from 'vf-login-bridge';
 import { startTestEmulator, type TestEmulator } from '../helpers/emulator';
 import { openTempDatabase } from '../helpers/temp-database';
 import { publisherOptions } from './publisher';
@@ -13,11 +13,12 @@ describe('the Express adapter of the package', () => {
   let database: Awaited<ReturnType<typeof openTempDatabase>>;
   let viafoura: ViafouraBridge;
   let app: express.Express;
+  const outcomes: PlatformOutcome[] = [];
 
   beforeAll(async () => {
     emulator = await startTestEmulator();
     database = await openTempDatabase();
-    viafoura = await createViafouraBridge(publisherOptions(emulator, database.db));
+    viafoura = await createViafouraBridge(publisherOptions(emulator, database.db, { onOutcome: (outcome) => void outcomes.push(outcome) }));
     app = express();
     app.use('/hooks', viafoura.hookRouter({ secret: HOOK_SECRET }));
     app.use(session({ secret: 'acme-session-secret-0123456789abcdef', resave: false, saveUninitialized: false, store: viafoura.sessionStore }));
@@ -60,6 +61,14 @@ describe('the Express adapter of the package', () => {
     expect(signed.body).toEqual({ loggedOut: 1 });
     expect(emulator.sessionInfo(sid)?.alive).toBe(false);
     expect((await agent.get('/')).text).not.toContain('data-sid');
+    // The app's onOutcome heard the login and the logout as the counters count them.
+    expect(outcomes).toEqual(
+      expect.arrayContaining([
+        { kind: 'login', outcome: 'ok', endpoint: undefined, count: 1 },
+        { kind: 'logout', outcome: 'ok', endpoint: undefined, count: 1 },
+        { kind: 'call', outcome: 'ok', endpoint: 'login', count: 1 },
+      ]),
+    );
   });
 
   it('refuses to start without credentials or a database, naming the option', async () => {
@@ -67,5 +76,7 @@ describe('the Express adapter of the package', () => {
     await expect(createViafouraBridge({ siteId: '', apiKey: 'k', database: database.db, sessionStore })).rejects.toThrow('siteId');
     await expect(createViafouraBridge({ siteId: 'a:b', apiKey: 'k', database: database.db, sessionStore })).rejects.toThrow('siteId must not contain ":"');
     await expect(createViafouraBridge({ siteId: 's', apiKey: 'k', database: '', sessionStore })).rejects.toThrow('database');
+    // @ts-expect-error a listener is a function
+    await expect(createViafouraBridge({ siteId: 's', apiKey: 'k', database: database.db, sessionStore, onOutcome: 'log' })).rejects.toThrow('createViafouraBridge: onOutcome must be a function');
   });
 });

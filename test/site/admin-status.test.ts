@@ -41,6 +41,14 @@ async function logOut(agent: TestAgent): Promise<void> {
   await agent.post('/logout').type('form').send({ _csrf }).expect(303);
 }
 
+/** A new reader logs in and out; waits until /metrics has counted `delivered` logouts the platform took. */
+async function readerComesAndGoes(delivered: number): Promise<void> {
+  const reader = t.agent();
+  await register(reader);
+  await logOut(reader);
+  await waitFor(async () => new RegExp(`^vf_bridge_logouts_total\\{outcome="ok"\\} ${delivered}$`, 'm').test(await scrape()), `logout ${delivered} delivered`);
+}
+
 describe('/admin/status', () => {
   it('sends a visitor to log in and refuses a reader', async () => {
     await t.agent().get('/admin/status').expect(303).expect('Location', '/login?returnTo=%2Fadmin%2Fstatus');
@@ -54,10 +62,7 @@ describe('/admin/status', () => {
   it("shows an administrator the platform, the queue by age, the last hour and the counters, each equal to /metrics' figure", async () => {
     const admin = await adminAgent(t, ADMIN);
     // One logout the platform takes; one it refuses, which waits in the queue for a retry.
-    const delivered = t.agent();
-    await register(delivered);
-    await logOut(delivered);
-    await waitFor(async () => /^vf_bridge_logouts_total\{outcome="ok"\} 1$/m.test(await scrape()), 'the first logout delivered');
+    await readerComesAndGoes(1);
     const kept = t.agent();
     await register(kept);
     t.emulator.faults.failAll({ status: 500 }, 'logout');
@@ -103,10 +108,7 @@ describe('/admin/status', () => {
 
   it('counts the last hour only: older minutes leave the chart, while the counters keep them', async () => {
     const admin = await adminAgent(t, ADMIN);
-    const reader = t.agent();
-    await register(reader);
-    await logOut(reader);
-    await waitFor(async () => /^vf_bridge_logouts_total\{outcome="ok"\} 1$/m.test(await scrape()), 'the logout delivered');
+    await readerComesAndGoes(1);
     expect((await admin.get('/admin/status').expect(200)).text).toContain('<span data-last-hour="delivered">1</span>');
     t.clock.advance(61 * 60_000);
     const later = await admin.get('/admin/status').expect(200);

@@ -14,7 +14,7 @@ export {
   type ViafouraLocals,
 } from './express/adapter';
 export { createPlatform, type CreatePlatformOptions, type Platform, type PlatformOptions } from './create-platform';
-export { createBridge, liveHostSessionsOf, type Bridge, type BridgeDeps, type BridgeOptions, type HostSessionCheck, type HostUser } from './core';
+export { createBridge, liveHostSessionsOf, PENDING_COUNT_CAP, type Bridge, type BridgeDeps, type BridgeOptions, type HostSessionCheck, type HostUser } from './core';
 export {
   createAccountsClient,
   createTokenClient,

@@ -89,7 +89,7 @@ function checkCredentials(options: ViafouraBridgeOptions): void {
 }
 
 function checkOptional(options: ViafouraBridgeOptions): void {
-  const { apiUrl, embedSrc, timeoutMs, logger, clock, userOf } = options;
+  const { apiUrl, embedSrc, timeoutMs, logger, clock, userOf, onOutcome } = options;
   if (apiUrl !== undefined && (typeof apiUrl !== 'string' || !/^https?:\/\/[^/]/.test(apiUrl))) fail('apiUrl', 'must be an http(s) URL');
   if (embedSrc !== undefined && (typeof embedSrc !== 'string' || embedSrc === '')) fail('embedSrc', 'must be a URL');
   if (timeoutMs !== undefined && !(typeof timeoutMs === 'number' && Number.isFinite(timeoutMs) && timeoutMs > 0)) fail('timeoutMs', 'must be a positive number');
@@ -98,6 +98,7 @@ function checkOptional(options: ViafouraBridgeOptions): void {
   }
   if (clock !== undefined && typeof clock?.now !== 'function') fail('clock', 'must have a now() method');
   if (userOf !== undefined && typeof userOf !== 'function') fail('userOf', 'must be a function');
+  if (onOutcome !== undefined && typeof onOutcome !== 'function') fail('onOutcome', 'must be a function');
   for (const name of ['cacheControl', 'background'] as const) {
     if (options[name] !== undefined && typeof options[name] !== 'boolean') fail(name, 'must be true or false');
   }

@@ -11,6 +11,8 @@ const options: ViafouraBridgeOptions = {
   database: 'sqlite:./bridge.db',
   sessionStore: new session.MemoryStore(),
   tablePrefix: 'acme_vf_',
+  // Every counted outcome, typed: a last hour of the app's own, say.
+  onOutcome: (outcome) => void (outcome.kind === 'logout' && outcome.count > 0 && outcome.outcome.length > 0),
 };
 // @ts-expect-error the database is required: the options are typed, not `any`
 const incomplete: ViafouraBridgeOptions = { siteId: 'acme', apiKey: 'key', sessionStore: new session.MemoryStore() };
